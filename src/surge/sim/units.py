@@ -86,7 +86,7 @@ def s(value: float | int) -> int:
     return _to_ns(value, S)
 
 
-_DURATION_UNITS = {"ns": NS, "us": US, "µs": US, "μs": US, "ms": MS, "s": S}
+_DURATION_UNITS = {"": NS, "ns": NS, "us": US, "µs": US, "μs": US, "ms": MS, "s": S}
 _SIZE_UNITS = {
     "": 1, "b": 1, "byte": 1, "bytes": 1,
     "k": KIB, "kb": KIB, "kib": KIB,

@@ -1,0 +1,1 @@
+"""surge.cli: thin argparse subcommands. Nothing imports this package."""

@@ -1,0 +1,196 @@
+"""The ``surge`` command: thin argparse subcommands over the Python API.
+
+``surge models [NAME]``    list the models, or one model's parameters
+``surge run MODEL ...``    run one model and print its report (``--json`` for the document)
+``surge optimize ...``     the ensemble optimizer on a benchmark problem
+``surge demo``             the main job: a demo simulation, then a short optimization
+
+Every user error (unknown model or parameter, bad duration, out-of-range value) ends in
+one line on stderr that names the problem and what is allowed, with exit code 2; never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from surge.models import ConfigError, describe_params, get_model, list_models, run_model
+from surge.reports import render_run
+from surge.sim.units import format_duration
+
+__all__ = ["main"]
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line: ``surge run: error: ...``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _parse_sets(items: Sequence[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--set takes name=value, got {item!r}")
+        values[name.strip()] = value.strip()
+    return values
+
+
+def _cmd_models(args: argparse.Namespace, console: Console) -> int:
+    if args.name and args.name != "list":
+        info = get_model(args.name)
+        table = Table(title=f"{info.name} (alias {info.alias}): {info.description}",
+                      title_justify="left")
+        for col in ("parameter", "type", "unit", "default", "meaning"):
+            table.add_column(col)
+        for p in describe_params(info.params_type):
+            table.add_row(p.name, p.type_name, p.unit, p.format_value(p.default), p.help)
+        console.print(table)
+        return 0
+    table = Table(title="models", title_justify="left")
+    for col in ("name", "alias", "description"):
+        table.add_column(col)
+    for info in list_models():
+        table.add_row(info.name, info.alias, info.description)
+    console.print(table)
+    console.print("`surge models NAME` lists a model's parameters; "
+                  "`surge run NAME --set name=value` sets them.")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace, console: Console) -> int:
+    err = Console(stderr=True)
+    info = get_model(args.model)
+    params = _parse_sets(args.set or [])
+    report_console = err if args.json == "-" else console
+    show_progress = err.is_terminal and not args.quiet
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                  TextColumn("{task.fields[now]}"), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not show_progress) as bar:
+        task = bar.add_task(f"{info.name}", total=1.0, now="")
+
+        def progress(now_ns: int, end_ns: int) -> None:
+            bar.update(task, completed=now_ns / end_ns,
+                       now=f"{format_duration(now_ns)} / {format_duration(end_ns)}")
+
+        result = run_model(
+            args.model,
+            gateways=args.gateways,
+            servers=args.servers,
+            time=args.time,
+            seed=args.seed,
+            params=params,
+            interval=args.interval,
+            trace=args.trace,
+            verbosity=max(1, args.verbose),
+            progress=progress,
+        )
+    if args.json:
+        if args.json == "-":
+            result.to_json(sys.stdout)
+        else:
+            result.to_json(args.json)
+    if args.csv:
+        result.to_csv(args.csv)
+    if not args.quiet:
+        by_name = {p.name: p for p in describe_params(info.params_type)}
+        params_text = {k: by_name[k].format_value(v) for k, v in result.params.items()}
+        render_run(result, report_console, description=info.description,
+                   params_text=params_text)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace, console: Console) -> int:
+    console.rule("[bold]surge demo, part 1: simulate")
+    console.print("SURGE model 3 (ping-pong) on a 10 x 10 cluster with FIFO 10 Gbit/s NICs:")
+    time = "200us" if args.quick else "2ms"
+    result = run_model("ping-pong", gateways=10, servers=10, time=time, seed=args.seed)
+    info = get_model("ping-pong")
+    by_name = {p.name: p for p in describe_params(info.params_type)}
+    render_run(result, console, description=info.description,
+               params_text={k: by_name[k].format_value(v) for k, v in result.params.items()})
+    console.rule("[bold]surge demo, part 2: optimize")
+    try:
+        from surge.cli import optimize
+    except ImportError as err:
+        console.print(f"[yellow]optimizer not available ({err}); install surge[optimizer]")
+        return 0
+    optimize.run_demo(console, seed=args.seed, quick=args.quick)
+    return 0
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="surge", description="Performance of distributed systems: "
+                     "simulate storage clusters, optimize black boxes.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    models = sub.add_parser("models", help="list the models, or one model's parameters")
+    models.add_argument("name", nargs="?", help="a model name or alias")
+
+    run = sub.add_parser("run", help="run one model and print its report")
+    run.add_argument("model", help="model name or SURGE alias (see `surge models`)")
+    run.add_argument("--gateways", type=int, default=10, help="number of gateways (10)")
+    run.add_argument("--servers", type=int, default=10, help="number of servers (10)")
+    run.add_argument("--time", default="1ms", help="simulated time, e.g. 10ms (1ms)")
+    run.add_argument("--seed", type=int, default=1, help="the run's seed (1)")
+    run.add_argument("--set", action="append", metavar="NAME=VALUE",
+                     help="set a model parameter (repeatable)")
+    run.add_argument("--interval", default=None, help="stats interval (time/100)")
+    run.add_argument("--json", metavar="FILE", help="write the results document ('-': stdout)")
+    run.add_argument("--csv", metavar="FILE", help="write per-node values as CSV")
+    run.add_argument("--trace", metavar="FILE", help="write the event trace (CSV)")
+    run.add_argument("-v", "--verbose", action="count", default=0,
+                     help="trace verbosity: -v, -vv, -vvv")
+    run.add_argument("-q", "--quiet", action="store_true", help="no report, no progress")
+
+    demo = sub.add_parser("demo", help="the main job: a demo simulation and optimization")
+    demo.add_argument("--seed", type=int, default=1, help="seed (1)")
+    demo.add_argument("--quick", action="store_true", help="a shorter demo")
+
+    try:
+        from surge.cli import optimize
+    except ImportError:  # pragma: no cover - torch missing
+        pass
+    else:
+        optimize.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``surge`` console script; returns the exit code."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    console = Console()
+    handlers: dict[str, Any] = {"models": _cmd_models, "run": _cmd_run, "demo": _cmd_demo}
+    try:
+        if args.command in handlers:
+            code: int = handlers[args.command](args, console)
+            return code
+        from surge.cli import optimize
+
+        return optimize.run(args)
+    except ConfigError as err:
+        print(f"surge {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:
+        print(f"surge {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("surge: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

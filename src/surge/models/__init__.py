@@ -1,0 +1,35 @@
+"""surge.models: the built-in cluster models, one module each, and the model registry.
+
+Importing this package registers the built-in models. Models import ``network``,
+``storage``, ``stats`` and ``sim``, never each other; shared code moves down a layer.
+"""
+
+from surge.models import ping_pong
+from surge.models.params import ConfigError, ParamInfo, build_params, describe_params, param
+from surge.models.registry import (
+    Model,
+    ModelInfo,
+    RunContext,
+    UnknownModelError,
+    get_model,
+    list_models,
+    register_model,
+)
+from surge.models.runner import run_model
+
+__all__ = [
+    "ConfigError",
+    "Model",
+    "ModelInfo",
+    "ParamInfo",
+    "RunContext",
+    "UnknownModelError",
+    "build_params",
+    "describe_params",
+    "get_model",
+    "list_models",
+    "param",
+    "ping_pong",
+    "register_model",
+    "run_model",
+]

@@ -76,14 +76,14 @@ class TestProcesses:
         assert caught == ["'boom'"]
 
     def test_yielding_a_non_event_is_a_clear_error(self) -> None:
-        """Yielding something that is not an event fails with a TypeError that says what to yield."""
+        """Yielding a non-event fails with a TypeError that says what to yield."""
         sim = Simulation()
 
         def bad() -> Generator[object, object, None]:
             yield 5
 
         p = sim.process(bad())  # type: ignore[arg-type]
-        with pytest.raises(TypeError, match="sim.timeout"):
+        with pytest.raises(TypeError, match=r"sim\.timeout"):
             sim.run()
         assert not p.ok
 

@@ -47,7 +47,7 @@ class ConfigError(ValueError):
 def param(
     default: Any,
     *,
-    help: str,  # noqa: A002 - the natural name for a parameter's help text
+    help: str,
     unit: str = "",
     minimum: float | None = None,
     maximum: float | None = None,

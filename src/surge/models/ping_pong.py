@@ -50,6 +50,7 @@ from surge.models.registry import Model, RunContext, register_model
 from surge.network import Link, Node, Role
 from surge.sim.units import GBPS, US
 from surge.stats import Kind, Metric, Scope
+from surge.stats.trace import VV, VVV
 
 __all__ = ["PingPong", "PingPongParams"]
 
@@ -81,7 +82,7 @@ class PingPongParams:
 
 
 class _Gateway(Node):
-    __slots__ = ("index", "in_flight", "nic", "rng", "sent_at", "waiting")
+    __slots__ = ("in_flight", "index", "nic", "rng", "sent_at", "waiting")
 
     def __init__(self, node_id: int, index: int, nic: Link, rng: random.Random,
                  servers: int) -> None:
@@ -179,8 +180,8 @@ class PingPong(Model[PingPongParams]):
             size = self.params.request_bytes
             self.txbytes.values[gw.index] += size
             self._transmit(gw.nic, gw.rng, size, self._on_ping, (gw, s, ping_id))
-            if self.ctx.trace.level >= 2:
-                self.ctx.trace.log(2, "ping-sent", gw.name, self.servers[s].name, ping_id)
+            if self.ctx.trace.level >= VV:
+                self.ctx.trace.log(VV, "ping-sent", gw.name, self.servers[s].name, ping_id)
 
     def _transmit(self, nic: Link, rng: random.Random, size: int, handler: object,
                   msg: tuple[_Gateway, int, int]) -> None:
@@ -208,8 +209,8 @@ class PingPong(Model[PingPongParams]):
         self.events.values[i] += 1
         self.pings.values[i] += 1
         self.rtt.record(self.sim.now - gw.sent_at[s], i)
-        if self.ctx.trace.level >= 2:
-            self.ctx.trace.log(2, "pong-received", gw.name, self.servers[s].name, ping_id)
+        if self.ctx.trace.level >= VV:
+            self.ctx.trace.log(VV, "pong-received", gw.name, self.servers[s].name, ping_id)
         self._fill(gw)
 
     # ------------------------------------------------------------------- server side
@@ -222,5 +223,5 @@ class PingPong(Model[PingPongParams]):
         size = self.params.reply_bytes
         self.txbytes.values[i] += size
         self._transmit(server.nic, server.rng, size, self._on_pong, msg)
-        if self.ctx.trace.level >= 3:
-            self.ctx.trace.log(3, "ping-received", server.name, gw.name, ping_id)
+        if self.ctx.trace.level >= VVV:
+            self.ctx.trace.log(VVV, "ping-received", server.name, gw.name, ping_id)

@@ -32,10 +32,10 @@ fast path and the packed key are ours.
 from __future__ import annotations
 
 import time as _time
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from heapq import heappop, heappush
 from itertools import count
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from surge.sim.events import AllOf, AnyOf, Event, Process, Timeout, fire_event
 from surge.sim.random import RandomStreams
@@ -45,6 +45,7 @@ __all__ = [
     "LATE",
     "NORMAL",
     "URGENT",
+    "HeapAccess",
     "SchedulingError",
     "Simulation",
     "StopSimulation",
@@ -60,11 +61,25 @@ _NORMAL_KEY = NORMAL << _SEQ_BITS
 T = TypeVar("T")
 
 
+class HeapAccess(NamedTuple):
+    """Direct access to the heap for trusted primitives (see :meth:`Simulation.heap_access`).
+
+    Attributes:
+        queue: the heap list; push ``(time_ns, normal_key | next(seq), fn, arg)``.
+        seq: the insertion-sequence counter.
+        normal_key: the NORMAL priority bits to OR with the sequence number.
+    """
+
+    queue: list[tuple[int, int, Callable[[Any], object], Any]]
+    seq: Iterator[int]
+    normal_key: int
+
+
 class SchedulingError(ValueError):
     """An action was scheduled into the past, or with a non-integer time."""
 
 
-class StopSimulation(Exception):  # noqa: N818 - a control-flow signal, as in SimPy
+class StopSimulation(Exception):
     """Raised inside the run loop to end :meth:`Simulation.run` early."""
 
     def __init__(self, value: Any = None) -> None:
@@ -154,6 +169,17 @@ class Simulation:
         if delay.__class__ is not int or delay < 0:
             self._reject(delay, "delay")
         heappush(self._queue, (self._now + delay, _NORMAL_KEY | next(self._seq), fn, arg))
+
+    def heap_access(self) -> HeapAccess:
+        """The heap itself, for primitives whose times are >= now by construction.
+
+        A link computes an arrival as ``max(now, busy_until) + duration + latency``, which
+        can never lie in the past; pushing that entry straight onto the heap saves a
+        Python call per message on the hottest path of every model. The caller takes on
+        the time rule: every pushed time must be an ``int`` >= ``now`` (and a multiple of
+        the tick when ``tick_ns`` > 1). Model code should use :meth:`schedule`.
+        """
+        return HeapAccess(self._queue, self._seq, _NORMAL_KEY)
 
     def schedule_at(
         self, when: int, fn: Callable[[Any], object], arg: Any = None, priority: int = NORMAL

@@ -57,8 +57,7 @@ class LevelMonitor:
         self._area += self._level * (now - self._last)
         self._last = now
         self._level = level
-        if level > self._max:
-            self._max = level
+        self._max = max(self._max, level)
 
     def add(self, delta: int) -> None:
         """Change the level by ``delta`` from now on."""

@@ -285,7 +285,8 @@ def _sampled_result(col: StatsCollector, rec: Sampled) -> MetricResult:
         per_node_values = snaps[-1] * _PERCENT / elapsed if len(snaps) else np.zeros(len(col.nodes))
         spans = np.diff(times, prepend=0).astype(np.float64)
         spans[spans == 0] = 1.0
-        busy = np.diff(snaps, axis=0, prepend=np.zeros((1, snaps.shape[1]))) if len(snaps) else snaps
+        first = np.zeros((1, snaps.shape[1]))
+        busy = np.diff(snaps, axis=0, prepend=first) if len(snaps) else snaps
         interval_pct = busy[:, idx] * _PERCENT / spans[:, None] if idx else busy[:, :0]
         series = interval_pct.mean(axis=1).tolist() if idx else []
     else:

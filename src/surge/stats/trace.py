@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING
 if TYPE_CHECKING:
     from surge.sim.core import Simulation
 
-__all__ = ["NullTrace", "Trace"]
+__all__ = ["QUIET", "VV", "VVV", "NullTrace", "Trace", "V"]
 
 #: Verbosity levels (``-v`` is 1, ``-vv`` 2, ``-vvv`` 3).
 QUIET = 0
@@ -41,7 +41,8 @@ class Trace:
         self.sim = sim
         self.level = level
         if isinstance(target, str | Path):
-            self._fh: IO[str] = Path(target).open("w", newline="", encoding="utf-8")
+            self._fh: IO[str] = Path(target).open(  # noqa: SIM115 - closed by close()
+                "w", newline="", encoding="utf-8")
             self._owns = True
         else:
             self._fh = target

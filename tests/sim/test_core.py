@@ -151,6 +151,22 @@ class TestRun:
         assert count[0] == 3
         assert sim.now == 20
 
+    def test_events_processed_counts_model_actions_in_every_mode(self) -> None:
+        """events_processed counts handled actions exactly, across until, stop and step."""
+        sim = Simulation()
+        for t in (5, 10, 15, 20):
+            sim.schedule(t, lambda _: None)
+        sim.run(until=10)
+        assert sim.events_processed == 1
+        sim.schedule(1, lambda _: sim.stop())  # at 11: handles 10, then the stopper
+        sim.run()
+        assert sim.events_processed == 3
+        sim.step()  # 15
+        assert sim.events_processed == 4
+        sim.run(stop_when=lambda: False)  # 20
+        assert sim.events_processed == 5
+        assert sim.pending == 0
+
     def test_step_handles_one_action(self) -> None:
         """step() pops exactly one action; on an empty heap it raises IndexError."""
         sim = Simulation()

@@ -298,34 +298,41 @@ class Simulation:
                     "move backwards"
                 )
         cpu0, wall0 = _time.process_time(), _time.perf_counter()
-        done = 0
         queue = self._queue
         pop = heappop
         stopped = False
         result: Any = None
+        # Handled actions are counted without touching the hot loop: every push takes a
+        # sequence number, so handled = pending before + pushes - pending after.
+        seq0 = next(self._seq)
+        pending0 = len(queue)
+        checked = 0
         try:
             if stop_when is not None:
-                done, stopped = self._run_checked(limit, stop_when)
+                checked, stopped = self._run_checked(limit, stop_when)
             elif limit is None:
                 while queue:
                     entry = pop(queue)
                     self._now = entry[0]
-                    done += 1
                     entry[2](entry[3])
             else:
                 while queue:
                     entry = pop(queue)
                     if entry[0] >= limit:
-                        heappush(queue, entry)
+                        heappush(queue, entry)  # back, unhandled (takes no new sequence)
                         break
                     self._now = entry[0]
-                    done += 1
                     entry[2](entry[3])
         except StopSimulation as stop:
             stopped = True
             result = stop.value
         finally:
-            self._events_processed += done
+            pushes = next(self._seq) - seq0 - 1
+            if stop_when is not None:
+                self._events_processed += checked
+            else:
+                # the stop sentinel is the engine's own entry, not a model action
+                self._events_processed += pending0 + pushes - len(queue) - int(stopped)
             self._cpu_s += _time.process_time() - cpu0
             self._wall_s += _time.perf_counter() - wall0
         if not stopped and limit is not None:
@@ -354,7 +361,7 @@ class Simulation:
                 done += 1
                 entry[2](entry[3])
         except StopSimulation:
-            self._events_processed += done
+            self._events_processed += done - 1  # the stop sentinel is not a model action
             raise
         return done, False
 

@@ -13,9 +13,14 @@ STAMP="$VENV/.surge-installed"
 WANT="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
     echo "surge: installing dependencies (torch==2.13.0 CPU, numpy, rich, ...)" >&2
-    "$VENV/bin/python" -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
-    "$VENV/bin/python" -m pip install --quiet "torch==2.13.0"
-    "$VENV/bin/python" -m pip install --quiet -e "$ROOT[optimizer,plots,bench,dev]"
+    LOG="$VENV/install.log"
+    if ! { "$VENV/bin/python" -m pip install --quiet "torch==2.13.0" \
+           && "$VENV/bin/python" -m pip install --quiet -e "$ROOT[optimizer,plots,bench,dev]"; \
+         } >"$LOG" 2>&1; then
+        cat "$LOG" >&2
+        echo "surge: installation failed (log: $LOG)" >&2
+        exit 1
+    fi
     echo "$WANT" > "$STAMP"
 fi
 export PATH="$VENV/bin:$PATH"

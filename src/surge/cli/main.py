@@ -13,6 +13,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -121,13 +122,20 @@ def _cmd_demo(args: argparse.Namespace, console: Console) -> int:
     render_run(result, console, description=info.description,
                params_text={k: by_name[k].format_value(v) for k, v in result.params.items()})
     console.rule("[bold]surge demo, part 2: optimize")
-    try:
-        from surge.cli import optimize
-    except ImportError as err:
-        console.print(f"[yellow]optimizer not available ({err}); install surge[optimizer]")
+    optimize = _optimize_cli()
+    if optimize is None:
+        console.print("[yellow]optimizer not available: install surge[optimizer] (torch)")
         return 0
     optimize.run_demo(console, seed=args.seed, quick=args.quick)
     return 0
+
+
+def _optimize_cli() -> Any:
+    """The optimizer's subcommand module, or None when torch is not installed."""
+    try:
+        return importlib.import_module("surge.cli.optimize")
+    except ImportError:
+        return None
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -159,11 +167,8 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1, help="seed (1)")
     demo.add_argument("--quick", action="store_true", help="a shorter demo")
 
-    try:
-        from surge.cli import optimize
-    except ImportError:  # pragma: no cover - torch missing
-        pass
-    else:
+    optimize = _optimize_cli()
+    if optimize is not None:
         optimize.add_parser(sub)
     return parser
 
@@ -178,9 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in handlers:
             code: int = handlers[args.command](args, console)
             return code
-        from surge.cli import optimize
-
-        return optimize.run(args)
+        result: int = _optimize_cli().run(args)
+        return result
     except ConfigError as err:
         print(f"surge {args.command}: error: {err}", file=sys.stderr)
         return EXIT_USAGE

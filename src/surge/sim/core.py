@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import time as _time
 from collections.abc import Callable, Generator, Iterable, Iterator
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 from itertools import count
 from typing import Any, NamedTuple, TypeVar
 
@@ -89,6 +89,18 @@ class StopSimulation(Exception):
 
 def _raise_stop(value: Any) -> None:
     raise StopSimulation(value)
+
+
+class _BoundaryReached(Exception):
+    """The run reached its ``until`` time."""
+
+
+def _reach_boundary(_: object) -> None:
+    raise _BoundaryReached
+
+
+#: Key of the ``until`` boundary entry: below every priority, so it pops first at its time.
+_BOUNDARY_KEY = -1
 
 
 class Simulation:
@@ -306,6 +318,7 @@ class Simulation:
         # sequence number, so handled = pending before + pushes - pending after.
         seq0 = next(self._seq)
         pending0 = len(queue)
+        reached = 0
         checked = 0
         try:
             if stop_when is not None:
@@ -316,13 +329,23 @@ class Simulation:
                     self._now = entry[0]
                     entry[2](entry[3])
             else:
-                while queue:
-                    entry = pop(queue)
-                    if entry[0] >= limit:
-                        heappush(queue, entry)  # back, unhandled (takes no new sequence)
-                        break
-                    self._now = entry[0]
-                    entry[2](entry[3])
+                # A boundary entry at `limit` that sorts before everything else at that
+                # time ends the loop, so the hot loop carries no time comparison.
+                boundary = (limit, _BOUNDARY_KEY, _reach_boundary, None)
+                heappush(queue, boundary)
+                try:
+                    while queue:
+                        entry = pop(queue)
+                        self._now = entry[0]
+                        entry[2](entry[3])
+                except _BoundaryReached:
+                    reached = 1
+                else:  # pragma: no cover - the boundary is always in the queue
+                    pass
+                finally:
+                    if not reached:
+                        queue.remove(boundary)
+                        heapify(queue)
         except StopSimulation as stop:
             stopped = True
             result = stop.value
@@ -332,6 +355,7 @@ class Simulation:
                 self._events_processed += checked
             else:
                 # the stop sentinel is the engine's own entry, not a model action
+                # (the boundary entry nets out: pushed once, then popped or removed)
                 self._events_processed += pending0 + pushes - len(queue) - int(stopped)
             self._cpu_s += _time.process_time() - cpu0
             self._wall_s += _time.perf_counter() - wall0

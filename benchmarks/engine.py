@@ -24,6 +24,7 @@ Usage::
 
     python benchmarks/engine.py                 # N in 10, 100, 1000, 10000
     python benchmarks/engine.py --n 1000 --round-trips 100000
+    python benchmarks/engine.py --callgrind --round-trips 20000   # load-free check
 """
 
 from __future__ import annotations
@@ -33,14 +34,17 @@ import gc
 import json
 import platform
 import random
+import re
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime
 from heapq import heappop, heappush
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 REQUEST_BYTES = 8 * 1024
@@ -176,6 +180,47 @@ def _subprocess(name: str, n: int, sim_ns: int, mem_sim_ns: int, seed: int, *,
     return result
 
 
+def _instructions(name: str, n: int, sim_ns: int, seed: int) -> int:
+    """Instructions executed by one contestant's run, counted by valgrind's callgrind."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        proc = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
+             __file__, "--one", name, "--n", str(n), "--sim-ns", str(sim_ns), "--mem-sim-ns",
+             "1", "--seed", str(seed), "--no-memory"],
+            capture_output=True, text=True, check=True,
+        )
+    match = re.search(r"I\s+refs:\s+([\d,]+)", proc.stderr)
+    if match is None:
+        raise SystemExit(f"callgrind printed no instruction count:\n{proc.stderr[-2000:]}")
+    return int(match.group(1).replace(",", ""))
+
+
+def callgrind_table(ns: list[int], round_trips: int, seed: int) -> list[str]:
+    """Instructions per round trip for each contestant (run minus start-up), as markdown.
+
+    Instruction counts do not depend on what else the machine is doing, so these ratios
+    are the load-free check of the CPU-time table.
+    """
+    lines = ["| N | contestant | round trips | instructions/round trip | surge advantage |",
+             "|---:|---:|---:|---:|---:|"]
+    for n in ns:
+        sim_ns = max(ROUND_TRIP_NS * 4, round_trips * ROUND_TRIP_NS // n)
+        per_trip = {}
+        for name in CONTESTANTS:
+            full = _instructions(name, n, sim_ns, seed)
+            startup = _instructions(name, n, 1, seed)
+            trips = measure_one(name, n, sim_ns, 1, seed)["round_trips"]
+            per_trip[name] = (full - startup) / trips
+            print(f"N={n} {name}: {per_trip[name]:,.0f} instructions per round trip",
+                  flush=True)
+        for name in CONTESTANTS:
+            ratio = per_trip[name] / per_trip["surge"]
+            lines.append(f"| {n} | {name} | {trips:,} | {per_trip[name]:,.0f} | "
+                         f"{ratio:.2f}x |")
+    return lines
+
+
 def main() -> int:
     """Run the comparison and print the table (markdown with --markdown)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -187,6 +232,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3,
                         help="timed runs per contestant, interleaved; the fastest counts")
     parser.add_argument("--no-memory", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--callgrind", action="store_true",
+                        help="count instructions with valgrind instead of timing (slow)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--sim-ns", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--mem-sim-ns", type=int, help=argparse.SUPPRESS)
@@ -195,6 +242,12 @@ def main() -> int:
         tracemalloc_wanted[0] = not args.no_memory
         print(json.dumps(measure_one(args.one, args.n[0], args.sim_ns, args.mem_sim_ns,
                                      args.seed)))
+        return 0
+
+    if args.callgrind:
+        tracemalloc_wanted[0] = False
+        print("\n".join(callgrind_table(args.n or [10, 100, 1000], args.round_trips,
+                                        args.seed)))
         return 0
 
     from rich.console import Console

@@ -175,3 +175,20 @@ class TestExports:
         """Indexing a missing metric lists the metrics the run has."""
         with pytest.raises(KeyError, match="chunks, chunk_latency"):
             self._result()["nope"]
+
+
+class TestRate:
+    def test_rate_reports_bytes_per_second(self) -> None:
+        """A rate metric reports bytes per simulated second overall, per node, per interval."""
+        sim, col = _collector()
+        thr = col.counter(Metric("throughput", Kind.RATE, Scope.GATEWAY, "B/s"))
+        sim.schedule(5, lambda _: thr.add(0, 1000))
+        sim.schedule(15, lambda _: thr.add(1, 3000))
+        _step(sim, col, 10)
+        _step(sim, col, 20)
+        m = summarize(col)["throughput"]
+        assert m.total == pytest.approx(4000 / 20e-9)
+        assert m.per_node == {"I#01": pytest.approx(1000 / 20e-9),
+                              "I#02": pytest.approx(3000 / 20e-9)}
+        assert m.series["values"] == [pytest.approx(1000 / 10e-9), pytest.approx(3000 / 10e-9)]
+        assert m.rate_per_s(20) is None

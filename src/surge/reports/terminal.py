@@ -51,6 +51,8 @@ def sparkline(values: Sequence[float | None], width: int = _SPARK_WIDTH) -> str:
 def _value(metric: MetricResult, value: float) -> str:
     if metric.kind is Kind.BYTES:
         return format_bytes(value)
+    if metric.kind is Kind.RATE:
+        return format_bytes(value) + "/s"
     if metric.kind is Kind.PERCENT:
         return f"{value:.1f}%"
     if metric.kind is Kind.SAMPLES:

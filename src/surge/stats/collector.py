@@ -43,7 +43,7 @@ class NodeInfo:
 
 
 class Counter:
-    """A cumulative per-node count (kind ``count`` or ``bytes``).
+    """A cumulative per-node count (kind ``count``, ``bytes`` or ``rate``).
 
     Attributes:
         values: one int per node, indexed by the node's global index.
@@ -127,8 +127,11 @@ class StatsCollector:
             )
 
     def counter(self, metric: Metric) -> Counter:
-        """Declare a ``count`` or ``bytes`` metric and return its recorder."""
-        self._check_new(metric, (Kind.COUNT, Kind.BYTES))
+        """Declare a ``count``, ``bytes`` or ``rate`` metric and return its recorder.
+
+        A ``rate`` metric counts bytes like ``bytes`` and is reported per second.
+        """
+        self._check_new(metric, (Kind.COUNT, Kind.BYTES, Kind.RATE))
         rec = Counter(metric, len(self.nodes))
         self.recorders[metric.name] = rec
         self._snapshots[metric.name] = []

@@ -8,6 +8,8 @@ Kinds (SURGE's ``StatsKindEnum`` plus what SURGE lacks):
 
 * ``count``: events counted per node (chunks, replicas, pings);
 * ``bytes``: a byte count per node (txbytes, rxbytes);
+* ``rate``: a byte count reported per simulated second (``throughput``, B/s): recorded
+  like ``bytes``, reported as bytes/s over the run, per node and per interval;
 * ``samples``: a level sampled once per stats interval (a disk queue depth), reported as
   its average over intervals;
 * ``percent``: a busy fraction (busy ns / elapsed ns) per node, reported in %;
@@ -33,6 +35,7 @@ class Kind(StrEnum):
 
     COUNT = "count"
     BYTES = "bytes"
+    RATE = "rate"
     SAMPLES = "samples"
     PERCENT = "percent"
     DISTRIBUTION = "distribution"

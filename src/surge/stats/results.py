@@ -87,8 +87,9 @@ class MetricResult:
 
     Attributes:
         name, kind, scope, unit, description: from the declaration.
-        total: ``count``/``bytes``: sum over in-scope nodes; ``samples``: mean level over
-            nodes and intervals; ``percent``: mean busy % over nodes; ``distribution``:
+        total: ``count``/``bytes``: sum over in-scope nodes; ``rate``: bytes per simulated
+            second over the run (per node and per interval likewise); ``samples``: mean
+            level over nodes and intervals; ``percent``: mean busy % over nodes; ``distribution``:
             number of samples.
         by_role: the same aggregate per role (``{"gateway": ..., "server": ...}``).
         per_node: node name -> value (for distributions, ``{"count", "mean"}`` per node).
@@ -260,16 +261,30 @@ def _counter_result(col: StatsCollector, rec: Counter) -> MetricResult:
     final = np.array(rec.values, dtype=np.int64)
     snaps = col.snapshots(rec.metric.name)
     cumulative = snaps[:, idx].sum(axis=1) if idx else np.zeros(len(snaps), dtype=np.int64)
-    series = np.diff(cumulative, prepend=0).tolist() if len(snaps) else []
+    series: list[float | None] = np.diff(cumulative, prepend=0).tolist() if len(snaps) else []
+    groups = _role_groups(col.nodes, idx)
+    total: float = int(final[idx].sum()) if idx else 0
+    by_role: dict[str, float] = {role: int(final[ix].sum()) for role, ix in groups.items()}
+    per_node: dict[str, Any] = {col.nodes[i].name: int(final[i]) for i in idx}
+    if rec.metric.kind is Kind.RATE:
+        # bytes -> bytes per simulated second, over the run and per interval
+        elapsed = col.snapshot_times[-1] if col.snapshot_times else 0
+        scale = _NS_PER_S / elapsed if elapsed > 0 else 0.0
+        total = total * scale
+        by_role = {role: v * scale for role, v in by_role.items()}
+        per_node = {name: v * scale for name, v in per_node.items()}
+        spans = np.diff(np.array(col.snapshot_times, dtype=np.int64), prepend=0)
+        series = [(v or 0) * _NS_PER_S / span if span > 0 else None
+                  for v, span in zip(series, spans.tolist(), strict=True)]
     return MetricResult(
         name=rec.metric.name,
         kind=rec.metric.kind,
         scope=rec.metric.scope.label(),
         unit=rec.metric.unit,
         description=rec.metric.description,
-        total=int(final[idx].sum()) if idx else 0,
-        by_role={role: int(final[ix].sum()) for role, ix in _role_groups(col.nodes, idx).items()},
-        per_node={col.nodes[i].name: int(final[i]) for i in idx},
+        total=total,
+        by_role=by_role,
+        per_node=per_node,
         series_t_ns=list(col.snapshot_times),
         series={"values": series},
     )

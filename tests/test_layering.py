@@ -14,16 +14,19 @@ SRC = Path(surge.__file__).parent
 # room -> rooms it may import (besides itself)
 ALLOWED = {
     "sim": set(),
+    "config": {"sim"},
     "network": {"sim"},
     "storage": {"sim"},
     "stats": {"sim"},
-    "models": {"sim", "network", "storage", "stats"},
+    "protocols": {"sim", "config", "network", "storage", "stats"},
+    "models": {"sim", "config", "network", "storage", "stats", "protocols"},
     "reports": {"sim", "stats"},
     "optimizer": set(),
-    "problems": {"optimizer", "models", "sim", "stats"},
-    "testing": {"sim", "network", "storage", "stats", "models", "optimizer", "problems"},
-    "cli": {"sim", "network", "storage", "stats", "models", "reports", "optimizer",
-            "problems"},
+    "problems": {"optimizer", "config", "models", "sim", "stats"},
+    "testing": {"sim", "config", "network", "storage", "stats", "protocols", "models",
+                "optimizer", "problems"},
+    "cli": {"sim", "config", "network", "storage", "stats", "protocols", "models", "reports",
+            "optimizer", "problems"},
 }
 
 

@@ -4,7 +4,7 @@ Importing this package registers the built-in models. Models import ``network``,
 ``storage``, ``stats`` and ``sim``, never each other; shared code moves down a layer.
 """
 
-from surge.models import ping_pong
+from surge.models import ping_pong, uch_aimd, uch_ccpi
 from surge.models.params import ConfigError, ParamInfo, build_params, describe_params, param
 from surge.models.registry import (
     Model,

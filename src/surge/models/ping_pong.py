@@ -45,7 +45,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from surge.models.params import param
+from surge.config.params import param
 from surge.models.registry import Model, RunContext, register_model
 from surge.network import Link, Node, Role
 from surge.sim.units import GBPS, US

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, ClassVar, Generic, TypeVar
 
-from surge.models.params import ConfigError
+from surge.config.params import ConfigError
 from surge.sim.core import Simulation
 from surge.stats.collector import StatsCollector
 from surge.stats.trace import Trace

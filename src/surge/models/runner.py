@@ -3,7 +3,7 @@
 Design
 ------
 :func:`run_model` is the Python API behind ``surge run``. It validates every argument
-before anything is built (a :class:`~surge.models.params.ConfigError` names the problem
+before anything is built (a :class:`~surge.config.params.ConfigError` names the problem
 and what is allowed), builds the model in a fresh :class:`~surge.sim.core.Simulation`, and
 advances simulated time one stats interval at a time: ``sim.run(until=boundary)`` handles
 every event strictly before the boundary, then the collector snapshots every counter and
@@ -21,7 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
-from surge.models.params import ConfigError, build_params
+from surge.config.params import ConfigError, build_params
 from surge.models.registry import RunContext, get_model
 from surge.sim.core import Simulation
 from surge.sim.units import S, parse_duration

@@ -98,6 +98,7 @@ class MetricResult:
             averaged over nodes); for distributions ``{"count": [...], "mean": [...],
             "p99": [...]}``.
         distribution: the summary, for distributions only.
+        samples: the raw samples of a distribution (for plots; not in the JSON document).
     """
 
     name: str
@@ -111,6 +112,7 @@ class MetricResult:
     series_t_ns: list[int]
     series: dict[str, list[float | None]]
     distribution: DistributionSummary | None = None
+    samples: np.ndarray | None = field(default=None, repr=False)
 
     def rate_per_s(self, sim_time_ns: int) -> float | None:
         """Total per simulated second for counts and bytes, else ``None``."""
@@ -369,6 +371,7 @@ def _distribution_result(col: StatsCollector, rec: Distribution) -> MetricResult
         series_t_ns=list(col.snapshot_times),
         series={"count": count_s, "mean": mean_s, "p99": p99_s},
         distribution=summary,
+        samples=values,
     )
 
 

@@ -179,14 +179,15 @@ class _Server(UnicastServer):
             self.dingall.values[self.index] += 1
             if self.cluster.trace.level >= V:
                 self.cluster.trace.log(V, "srv-dingall", self.name, len(self.in_flight))
-            for _, send in list(self.in_flight):
+            for _, send, _, _ in list(self.in_flight):
                 flow = self.flows.get(send)
                 if flow is not None:
                     flow.prev_offset = flow.offset + c.frame_bytes
                     self._ding(flow)
             return
         arrivals = sorted(self.in_flight, key=lambda item: item[0])
-        overlaps = sum(1 for (a, _), (b, _) in pairwise(arrivals) if b - a <= self.overlap_ns)
+        times = [item[0] for item in arrivals]
+        overlaps = sum(1 for a, b in pairwise(times) if b - a <= self.overlap_ns)
         if overlaps < self.overlaps:
             return
         flow = self.flows.get(arrivals[0][1])

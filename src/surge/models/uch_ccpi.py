@@ -137,10 +137,6 @@ class _Server(UnicastServer):
         assert isinstance(gateway, _Gateway)
         self.send_control(delay_ns, gateway.on_rate_init, (flow.send, rate))
 
-    def busy_bits_per_s(self, flow: RecvFlow, sender_bw: int) -> int:
-        """A frame occupies the receive link for its bits at the server's share."""
-        return flow.bw or sender_bw
-
     def flows_changed(self) -> None:
         """Re-rate at the end of this instant (once, however many changes)."""
         if not self.rerate_due:

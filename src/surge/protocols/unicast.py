@@ -43,6 +43,10 @@ Reference defects fixed here
 * Target selection validates ``servers >= 2R`` up front (SURGE looped forever).
 * Chunk ids come from the run's seed, not the wall clock; flows are visited in creation
   order, not Go's random map order; nothing waits on wall-clock time.
+* ``rxbusy`` is the receive link's utilization: each frame counts its bits at line rate.
+  SURGE counted a frame's bits at the flow's rate (model 5: the server's share; model 6:
+  the sender's rate), which double-counts concurrent slow flows and exceeded 100 % (SURGE
+  capped the printed value at 100).
 """
 
 from __future__ import annotations
@@ -275,11 +279,10 @@ class UnicastCluster:
     def declare_busy_metrics(self) -> None:
         """rxbusy, diskbusy and disk-frame-bufs: probes over the servers."""
         by_index = {s.index: s for s in self.servers}
-        sim = self.sim
         self.stats.sampled(
             Metric("rxbusy", Kind.PERCENT, Scope.SERVER, "%",
                    "share of time the server's receive link is busy (data and control)"),
-            lambda i: min(by_index[i].rx_busy_ns, sim.now))
+            lambda i: by_index[i].rx_busy_until_now())
         self.stats.sampled(
             Metric("diskbusy", Kind.PERCENT, Scope.SERVER, "%",
                    "share of time the server's disk is writing"),
@@ -420,7 +423,7 @@ class UnicastGateway(Node):
         arrival = now + tx + self.c.trip_ns
         self.cluster.metrics.txbytes.values[self.index] += size
         server = flow.server
-        server.frame_sent(arrival, flow)
+        server.frame_sent(arrival, flow, size, bw)
         self.sim.schedule(tx + self.c.trip_ns, server.on_frame,
                           (flow, flow.offset_bytes, size, bw, arrival))
         if flow.offset_bytes >= flow.total_bytes:
@@ -488,17 +491,14 @@ class UnicastServer(Node):
                                      chunk_bytes=self.c.chunk_bytes,
                                      frame_bytes=self.c.frame_bytes, name=f"disk-{self.name}")
         self.flows: dict[SendFlow, RecvFlow] = {}
-        self.in_flight: list[tuple[int, SendFlow]] = []  # (arrival ns, flow) of frames
-        self.rx_busy_ns = 0
+        # frames on their way here: (arrival ns, flow, size bytes, sender's bits/s)
+        self.in_flight: list[tuple[int, SendFlow, int, int]] = []
+        self.rx_busy_ns = 0  # receive time of every frame and PDU that has fully arrived
 
     # ------------------------------------------------------------------------- hooks
     def answer_request(self, gateway: UnicastGateway, flow: RecvFlow, delay_ns: int) -> None:
         """Answer a put request (after the admission delay)."""
         raise NotImplementedError
-
-    def busy_bits_per_s(self, flow: RecvFlow, sender_bw: int) -> int:
-        """The rate a frame's receive time is computed at (CCPi: the server's share)."""
-        return sender_bw
 
     def flows_changed(self) -> None:
         """The number of flows changed (CCPi re-rates on it)."""
@@ -536,21 +536,41 @@ class UnicastServer(Node):
         self.answer_request(gateway, flow, delay)
         self.flows_changed()
 
-    def frame_sent(self, arrival_ns: int, send: SendFlow) -> None:
+    def frame_sent(self, arrival_ns: int, send: SendFlow, size: int, sender_bw: int) -> None:
         """A gateway put a frame for this server on the wire (it is now in flight)."""
-        self.in_flight.append((arrival_ns, send))
+        self.in_flight.append((arrival_ns, send, size, sender_bw))
+
+    def rx_busy_until_now(self) -> int:
+        """Receive-busy ns up to now: link utilization expressed as time.
+
+        A frame of ``b`` bits counts ``b / linkbps`` ns of busy time: the time it occupies
+        the link at line rate, so n flows at 1/n of the rate add up to one busy link, and
+        several slow AIMD flows add up to their share of it, never to more than 100 %.
+        A frame still arriving (its bits arrive over the ``8 * size / sender rate`` ns before
+        its arrival) counts the part already received, so busy time falls into the stats
+        interval where it happened.
+        """
+        now = self.sim.now
+        busy = self.rx_busy_ns
+        link_bps = self.c.link_bps
+        for arrival, _, size, sender_bw in self.in_flight:
+            span = size * _BITS_PER_BYTE * S // sender_bw
+            received = now - (arrival - span)
+            if received > 0 and span > 0:
+                busy += size * _BITS_PER_BYTE * S * min(received, span) // (span * link_bps)
+        return busy
 
     def on_frame(self, msg: tuple[SendFlow, int, int, int, int]) -> None:
         """A data frame arrived: account it; on the last one write and ack the replica."""
         send, offset, size, sender_bw, arrival = msg
-        self.in_flight.remove((arrival, send))
+        self.in_flight.remove((arrival, send, size, sender_bw))
         flow = self.flows[send]
         m = self.cluster.metrics
         i = self.index
         m.event.values[i] += 1
         m.rxbytes.values[i] += size
         self.on_flow_frame(flow, sender_bw)
-        self.rx_busy_ns += size * _BITS_PER_BYTE * S // self.busy_bits_per_s(flow, sender_bw)
+        self.rx_busy_ns += size * _BITS_PER_BYTE * S // self.c.link_bps
         if offset != flow.offset + size:
             raise RuntimeError(
                 f"{self.name}: frame out of order on {send!r}: offset {offset}, expected "

@@ -1,11 +1,15 @@
 """The surge command: listing, running, JSON output and one-line errors."""
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 from surge.cli.main import main
+from surge.stats import RunResult
+
+cli_main = sys.modules["surge.cli.main"]  # the module, whatever the package re-exports
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -74,3 +78,110 @@ class TestErrors:
         assert needle in err
         assert len(err.strip().splitlines()) == 1
         assert "Traceback" not in err
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _fake_plot_run(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Path]]:
+    """Replace the CLI's plot_run by a recorder (the real one is tested once, above all)."""
+    calls: list[tuple[str, Path]] = []
+
+    def fake(result: RunResult, out_dir: Path) -> list[Path]:
+        calls.append((result.model, out_dir))
+        return [out_dir / f"{result.model}-fake.png"]
+
+    monkeypatch.setattr(cli_main, "plot_run", fake)
+    return calls
+
+
+class TestSummaryAndPlots:
+    def test_plot_and_surge_summary(self, capsys: pytest.CaptureFixture[str],
+                                    tmp_path: Path) -> None:
+        """`--plot DIR --summary surge` writes the PNGs, prints SURGE's text and the paths."""
+        out_dir = tmp_path / "plots" / "run1"
+        code, out, err = _run(capsys, "run", "3", "--time", "50us", "--plot", str(out_dir),
+                              "--summary", "surge")
+        assert code == 0, err
+        names = sorted(p.name for p in out_dir.iterdir())
+        assert names == ["ping-pong-busy.png", "ping-pong-rtt-cdf.png",
+                         "ping-pong-throughput.png"]
+        for name in names:
+            assert (out_dir / name).read_bytes().startswith(PNG_SIGNATURE)
+            assert f"wrote {out_dir / name}" in out
+        assert "pings:\n    gateway total: " in out
+        assert "    gateway [#01-#10] (ping/s):" in out
+        assert "nic_busy(%):\n    (gateways, servers) average nic_busy(%): (" in out
+        assert "distributions" not in out  # no rich table with --summary surge
+
+    def test_summary_both(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """`--summary both` prints the rich tables and then SURGE's text."""
+        code, out, _ = _run(capsys, "run", "3", "--time", "20us", "--gateways", "2",
+                            "--servers", "2", "--summary", "both")
+        assert code == 0
+        assert "distributions" in out
+        assert out.index("distributions") < out.index("txbytes:\n    gateway total:")
+
+    def test_default_is_the_table(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """Without --summary the report is the rich table only, as before."""
+        code, out, _ = _run(capsys, "run", "3", "--time", "20us", "--gateways", "2",
+                            "--servers", "2")
+        assert code == 0
+        assert "distributions" in out and "gateway total:" not in out
+
+    def test_json_stdout_keeps_summary_on_stderr(self, capsys: pytest.CaptureFixture[str]
+                                                 ) -> None:
+        """With `--json -` stdout is only the document; SURGE's text goes to stderr."""
+        code, out, err = _run(capsys, "run", "3", "--time", "20us", "--json", "-",
+                              "--summary", "surge")
+        assert code == 0
+        assert json.loads(out)["model"] == "ping-pong"
+        assert "pings:" in err
+
+    def test_quiet_plots_silently(self, capsys: pytest.CaptureFixture[str],
+                                  monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        """`-q --plot DIR` still plots the run into DIR and prints nothing."""
+        calls = _fake_plot_run(monkeypatch)
+        code, out, err = _run(capsys, "run", "3", "--time", "20us", "--gateways", "1",
+                              "--servers", "1", "--plot", str(tmp_path), "-q",
+                              "--summary", "surge")
+        assert code == 0
+        assert out == "" and err == ""
+        assert calls == [("ping-pong", tmp_path)]
+
+    def test_unwritable_plot_dir(self, capsys: pytest.CaptureFixture[str],
+                                 tmp_path: Path) -> None:
+        """A --plot path that cannot be a directory: one line, exit 2, before the run."""
+        blocker = tmp_path / "file"
+        blocker.write_text("x")
+        code, out, err = _run(capsys, "run", "3", "--plot", str(blocker / "plots"))
+        assert code == 2
+        assert out == ""
+        assert len(err.strip().splitlines()) == 1
+        assert "--plot" in err and "Traceback" not in err
+
+    def test_missing_matplotlib(self, capsys: pytest.CaptureFixture[str],
+                                monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        """Without matplotlib, --plot is a one-line error naming surge[plots]."""
+        monkeypatch.setitem(sys.modules, "matplotlib", None)
+        code, _, err = _run(capsys, "run", "3", "--plot", str(tmp_path / "p"))
+        assert code == 2
+        assert "pip install 'surge[plots]'" in err
+        assert len(err.strip().splitlines()) == 1
+        assert not (tmp_path / "p").exists()
+
+
+class TestDemo:
+    def test_writes_nothing(self, capsys: pytest.CaptureFixture[str],
+                            monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        """`surge demo` (simulation part) writes no file unless --plot asks for plots."""
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setattr(cli_main, "_optimize_cli", lambda: None)
+        code, out, _ = _run(capsys, "demo", "--quick")
+        assert code == 0 and "ping-pong" in out
+        assert list(tmp_path.iterdir()) == []
+        calls = _fake_plot_run(monkeypatch)
+        code, out, _ = _run(capsys, "demo", "--quick", "--plot", "plots")
+        assert code == 0
+        assert calls == [("ping-pong", Path("plots"))]
+        assert "wrote plots/ping-pong-fake.png" in out

@@ -1,21 +1,25 @@
 """The ``surge`` command: thin argparse subcommands over the Python API.
 
 ``surge models [NAME]``    list the models, or one model's parameters
-``surge run MODEL ...``    run one model and print its report (``--json`` for the document)
+``surge run MODEL ...``    run one model and print its report (``--json`` for the document,
+                          ``--summary surge`` for SURGE's text, ``--plot DIR`` for PNGs)
 ``surge optimize ...``     the ensemble optimizer on a benchmark problem
 ``surge demo``             the main job: a demo simulation, then a short optimization
 
 Every user error (unknown model or parameter, bad duration, out-of-range value) ends in
 one line on stderr that names the problem and what is allowed, with exit code 2; never a
-traceback.
+traceback. Nothing is written to disk unless a flag asks for it (``--json``, ``--csv``,
+``--trace``, ``--plot``).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from rich.console import Console
@@ -23,12 +27,15 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from surge.models import ConfigError, describe_params, get_model, list_models, run_model
-from surge.reports import render_run
+from surge.reports import plot_run, render_run, render_surge_summary, require_matplotlib
 from surge.sim.units import format_duration
+from surge.stats import RunResult
 
 __all__ = ["main"]
 
 EXIT_USAGE = 2
+#: ``--summary`` choices: the rich tables, SURGE's end-of-run text, or both.
+SUMMARY_CHOICES = ("table", "surge", "both")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,6 +53,41 @@ def _parse_sets(items: Sequence[str]) -> dict[str, str]:
             raise ConfigError(f"--set takes name=value, got {item!r}")
         values[name.strip()] = value.strip()
     return values
+
+
+def _plot_dir(path: str) -> Path:
+    """Check, before a run, that plots can be drawn and written to ``path`` (created)."""
+    try:
+        require_matplotlib()
+    except ImportError as err:
+        raise ConfigError(f"--plot: {err}") from None
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"--plot {path}: cannot create the directory "
+                          f"({err.strerror or err})") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise ConfigError(f"--plot {path}: the directory is not writable")
+    return out
+
+
+def _write_plots(result: RunResult, out: Path, console: Console | None) -> None:
+    """Write the run's PNGs into ``out`` and list them on ``console`` (None: silently)."""
+    for path in plot_run(result, out):
+        if console is not None:
+            console.out(f"wrote {path}", highlight=False)
+
+
+def _print_report(result: RunResult, console: Console, summary: str) -> None:
+    """The rich tables, SURGE's summary text, or both (``--summary``)."""
+    if summary in ("table", "both"):
+        info = get_model(result.model)
+        by_name = {p.name: p for p in describe_params(info.params_type)}
+        params_text = {k: by_name[k].format_value(v) for k, v in result.params.items()}
+        render_run(result, console, description=info.description, params_text=params_text)
+    if summary in ("surge", "both"):
+        console.out(render_surge_summary(result), highlight=False, end="")
 
 
 def _cmd_models(args: argparse.Namespace, console: Console) -> int:
@@ -76,6 +118,7 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     params = _parse_sets(args.set or [])
     report_console = err if args.json == "-" else console
     show_progress = err.is_terminal and not args.quiet
+    plot_dir = _plot_dir(args.plot) if args.plot else None
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("{task.fields[now]}"), TimeElapsedColumn(),
                   console=err, transient=True, disable=not show_progress) as bar:
@@ -105,10 +148,9 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     if args.csv:
         result.to_csv(args.csv)
     if not args.quiet:
-        by_name = {p.name: p for p in describe_params(info.params_type)}
-        params_text = {k: by_name[k].format_value(v) for k, v in result.params.items()}
-        render_run(result, report_console, description=info.description,
-                   params_text=params_text)
+        _print_report(result, report_console, args.summary)
+    if plot_dir is not None:
+        _write_plots(result, plot_dir, None if args.quiet else report_console)
     return 0
 
 
@@ -116,11 +158,11 @@ def _cmd_demo(args: argparse.Namespace, console: Console) -> int:
     console.rule("[bold]surge demo, part 1: simulate")
     console.print("SURGE model 3 (ping-pong) on a 10 x 10 cluster with FIFO 10 Gbit/s NICs:")
     time = "200us" if args.quick else "2ms"
+    plot_dir = _plot_dir(args.plot) if args.plot else None
     result = run_model("ping-pong", gateways=10, servers=10, time=time, seed=args.seed)
-    info = get_model("ping-pong")
-    by_name = {p.name: p for p in describe_params(info.params_type)}
-    render_run(result, console, description=info.description,
-               params_text={k: by_name[k].format_value(v) for k, v in result.params.items()})
+    _print_report(result, console, "table")
+    if plot_dir is not None:
+        _write_plots(result, plot_dir, console)
     console.rule("[bold]surge demo, part 2: optimize")
     optimize = _optimize_cli()
     if optimize is None:
@@ -161,11 +203,20 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--trace", metavar="FILE", help="write the event trace (CSV)")
     run.add_argument("-v", "--verbose", action="count", default=0,
                      help="trace verbosity: -v, -vv, -vvv")
+    run.add_argument("--summary", choices=SUMMARY_CHOICES, default="table",
+                     help="report: 'table' (rich tables, the default), 'surge' (SURGE's "
+                          "end-of-run text) or 'both'")
+    run.add_argument("--plot", metavar="DIR",
+                     help="write PNG plots (throughput, busy %%, latency CDFs) into DIR, "
+                          "created if needed")
     run.add_argument("-q", "--quiet", action="store_true", help="no report, no progress")
 
     demo = sub.add_parser("demo", help="the main job: a demo simulation and optimization")
     demo.add_argument("--seed", type=int, default=1, help="seed (1)")
     demo.add_argument("--quick", action="store_true", help="a shorter demo")
+    demo.add_argument("--plot", metavar="DIR",
+                      help="also write the simulation's PNG plots into DIR (default: "
+                           "write nothing)")
 
     optimize = _optimize_cli()
     if optimize is not None:

@@ -54,12 +54,12 @@ class TestInvariants:
         sent, received = r["txbytes"].total, r["rxbytes"].total
         in_flight_max = 4 * 10 * 144
         assert 0 <= sent - received <= in_flight_max
-        assert r["events"].by_role["gateway"] == r["pings"].total
+        assert r["event"].by_role["gateway"] == r["pings"].total
 
     def test_every_server_is_reached(self) -> None:
         """The fixed target scan reaches every server, the last one included."""
         r = run_model("3", gateways=8, servers=4, time="200us", params={"window": 1})
-        assert all(v > 0 for v in r["events"].per_node.values())
+        assert all(v > 0 for v in r["event"].per_node.values())
 
 
 class TestDeterminism:

@@ -248,7 +248,7 @@ def test_real_run_plot_data() -> None:
     result = run_model("3", gateways=2, servers=2, time="100us")
     data = plot_data(result)
     assert data.time_unit == "µs"
-    assert {s.name for s in data.throughput} == {"pings", "txbytes", "rxbytes", "events"}
+    assert {s.name for s in data.throughput} == {"pings", "txbytes", "rxbytes", "event"}
     assert [c.name for c in data.cdfs] == ["rtt"]
     assert [s.name for s in data.busy] == ["nic_busy"]
     assert data.cdfs[0].cdf[-1] == 1.0

@@ -4,7 +4,16 @@ Importing this package registers the built-in models. Models import ``network``,
 ``storage``, ``stats`` and ``sim``, never each other; shared code moves down a layer.
 """
 
-from surge.models import ping_pong, uch_aimd, uch_ccpi
+from surge.models import (
+    exchange,
+    exchange_rate_limited,
+    ping_pong,
+    storm,
+    storm_two_choices,
+    tio_pipeline,
+    uch_aimd,
+    uch_ccpi,
+)
 from surge.models.params import ConfigError, ParamInfo, build_params, describe_params, param
 from surge.models.registry import (
     Model,
@@ -26,10 +35,17 @@ __all__ = [
     "UnknownModelError",
     "build_params",
     "describe_params",
+    "exchange",
+    "exchange_rate_limited",
     "get_model",
     "list_models",
     "param",
     "ping_pong",
     "register_model",
     "run_model",
+    "storm",
+    "storm_two_choices",
+    "tio_pipeline",
+    "uch_aimd",
+    "uch_ccpi",
 ]

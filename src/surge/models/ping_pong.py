@@ -25,7 +25,7 @@ What to read in the results
 ---------------------------
 ``pings`` (completed round trips per gateway), ``rtt`` (round-trip time distribution in
 ns: p50 vs p99.9 shows the queueing on busy server NICs), ``txbytes``/``rxbytes`` (bytes
-per node), ``events`` (messages handled per node, SURGE's ``event``) and ``nic_busy`` (the
+per node), ``event`` (messages handled per node, SURGE's name) and ``nic_busy`` (the
 share of time each NIC is serializing).
 
 Reference defects fixed
@@ -145,7 +145,7 @@ class PingPong(Model[PingPongParams]):
                                             "bytes handed to the node's NIC"))
         self.rxbytes = stats.counter(Metric("rxbytes", Kind.BYTES, both, "B",
                                             "bytes received by the node"))
-        self.events = stats.counter(Metric("events", Kind.COUNT, both, "event",
+        self.events = stats.counter(Metric("event", Kind.COUNT, both, "event",
                                            "messages handled by the node"))
         nics = [g.nic for g in self.gateways] + [s.nic for s in self.servers]
         stats.sampled(Metric("nic_busy", Kind.PERCENT, both, "%",

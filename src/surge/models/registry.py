@@ -150,9 +150,9 @@ def _load_plugins() -> None:
 
 
 def list_models() -> list[ModelInfo]:
-    """Every registered model, built-ins first, in registration order."""
+    """Every registered model, in SURGE's order: sorted by alias (1, 1.1, 2, 2.1, 3, ...)."""
     _load_plugins()
-    return list(_MODELS.values())
+    return sorted(_MODELS.values(), key=lambda info: info.alias)
 
 
 def get_model(name_or_alias: str) -> ModelInfo:

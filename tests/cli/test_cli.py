@@ -178,10 +178,10 @@ class TestDemo:
         monkeypatch.chdir(tmp_path)
         monkeypatch.setattr(cli_main, "_optimize_cli", lambda: None)
         code, out, _ = _run(capsys, "demo", "--quick")
-        assert code == 0 and "ping-pong" in out
+        assert code == 0 and "uch-aimd" in out and "chunk_latency" in out
         assert list(tmp_path.iterdir()) == []
         calls = _fake_plot_run(monkeypatch)
         code, out, _ = _run(capsys, "demo", "--quick", "--plot", "plots")
         assert code == 0
-        assert calls == [("ping-pong", Path("plots"))]
-        assert "wrote plots/ping-pong-fake.png" in out
+        assert calls == [("uch-aimd", Path("plots"))]
+        assert "wrote plots/uch-aimd-fake.png" in out

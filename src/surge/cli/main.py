@@ -169,7 +169,7 @@ def _cmd_demo(args: argparse.Namespace, console: Console) -> int:
     console.rule("[bold]surge demo, part 2: optimize")
     optimize = _optimize_cli()
     if optimize is None:
-        console.print("[yellow]optimizer not available: install surge[optimizer] (torch)")
+        console.print("[yellow]optimizer not available: pip install 'surge\\[optimizer]' (torch)")
         return 0
     optimize.run_demo(console, seed=args.seed, quick=args.quick)
     return 0

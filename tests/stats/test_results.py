@@ -2,6 +2,7 @@
 
 import json
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -170,6 +171,13 @@ class TestExports:
         assert len(df) == len(lines) - 1
         result.series_to_csv(tmp_path / "s.csv")
         assert (tmp_path / "s.csv").read_text().startswith("t_ns,metric,stat,value")
+
+    def test_dataframe_without_pandas_says_what_to_install(
+            self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Without pandas, to_dataframe raises ImportError naming surge[pandas]."""
+        monkeypatch.setitem(sys.modules, "pandas", None)
+        with pytest.raises(ImportError, match=r"surge\[pandas\]"):
+            self._result().to_dataframe()
 
     def test_unknown_metric_names_the_known_ones(self) -> None:
         """Indexing a missing metric lists the metrics the run has."""

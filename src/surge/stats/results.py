@@ -244,7 +244,7 @@ class RunResult:
         """
         try:
             import pandas as pd
-        except ImportError as err:  # pragma: no cover - depends on the environment
+        except ImportError as err:
             raise ImportError(
                 "to_dataframe() needs pandas: pip install 'surge[pandas]'"
             ) from err

@@ -128,8 +128,8 @@ def run_model(
         model=info.name,
         alias=info.alias,
         params=asdict(model_params),
-        gateways=gateways,
-        servers=servers,
+        gateways=ctx.gateways,
+        servers=ctx.servers,  # a model may adjust it (Replicast rounds to its group size)
         seed=seed,
         sim_time_ns=sim.now,
         events=sim.events_processed,

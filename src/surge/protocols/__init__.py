@@ -1,10 +1,40 @@
 """surge.protocols: storage protocol machinery shared by several models.
 
 A protocol module holds what two or more models have in common (the unicast gateway
-engine and server receive path of models 5 and 6), so that models never import each
-other. Imports ``sim``, ``config``, ``network``, ``storage`` and ``stats``.
+engine and server receive path of models 5 and 6; the bid queues, window selection,
+Replicast engine and Replicast-H protocol of models 7, 8, 9 and a), so that models never
+import each other. Imports ``sim``, ``config``, ``network``, ``storage`` and ``stats``.
 """
 
+from surge.protocols.bids import (
+    Bid,
+    BidQueue,
+    BidState,
+    BidTimings,
+    DoubleBookingBidQueue,
+    GatewayBidQueue,
+    RegularBidQueue,
+    SparseBidQueue,
+)
+from surge.protocols.replicast import (
+    ReplicastCluster,
+    ReplicastConfigNote,
+    ReplicastGateway,
+    ReplicastMetrics,
+    ReplicastServer,
+    Transfer,
+    resize_servers,
+)
+from surge.protocols.replicast_h import HGateway, HServer, ReplicastHParams, replicast_h_config
+from surge.protocols.reservation import (
+    ProxyMirror,
+    ReplicastConfig,
+    ReplicastParams,
+    best_intersection,
+    best_sequence,
+    configure_replicast,
+    replicast_servers,
+)
 from surge.protocols.unicast import (
     BUCKET_BITS,
     UnicastCluster,
@@ -17,10 +47,36 @@ from surge.protocols.unicast import (
 
 __all__ = [
     "BUCKET_BITS",
+    "Bid",
+    "BidQueue",
+    "BidState",
+    "BidTimings",
+    "DoubleBookingBidQueue",
+    "GatewayBidQueue",
+    "HGateway",
+    "HServer",
+    "ProxyMirror",
+    "RegularBidQueue",
+    "ReplicastCluster",
+    "ReplicastConfig",
+    "ReplicastConfigNote",
+    "ReplicastGateway",
+    "ReplicastHParams",
+    "ReplicastMetrics",
+    "ReplicastParams",
+    "ReplicastServer",
+    "SparseBidQueue",
+    "Transfer",
     "UnicastCluster",
     "UnicastConfig",
     "UnicastGateway",
     "UnicastMetrics",
     "UnicastParams",
     "UnicastServer",
+    "best_intersection",
+    "best_sequence",
+    "configure_replicast",
+    "replicast_h_config",
+    "replicast_servers",
+    "resize_servers",
 ]

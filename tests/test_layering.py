@@ -23,10 +23,11 @@ ALLOWED = {
     "reports": {"sim", "stats"},
     "optimizer": set(),
     "problems": {"optimizer", "config", "models", "sim", "stats"},
+    "tuning": {"optimizer", "config", "models", "sim", "stats", "reports"},
     "testing": {"sim", "config", "network", "storage", "stats", "protocols", "models",
-                "optimizer", "problems"},
+                "optimizer", "problems", "tuning"},
     "cli": {"sim", "config", "network", "storage", "stats", "protocols", "models", "reports",
-            "optimizer", "problems"},
+            "optimizer", "problems", "tuning"},
 }
 
 

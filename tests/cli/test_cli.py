@@ -185,3 +185,70 @@ class TestDemo:
         assert code == 0
         assert calls == [("uch-aimd", Path("plots"))]
         assert "wrote plots/uch-aimd-fake.png" in out
+
+
+SWEEP_B = ("run", "b", "--gateways", "1", "--servers", "1", "--time", "2ms")
+
+
+class TestSweep:
+    def test_table_one_row_per_value(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """`--sweep window=1,2,4` runs b three times and prints one row per window."""
+        code, out, err = _run(capsys, *SWEEP_B, "--sweep", "window=1,2,4")
+        assert code == 0, err
+        assert "sweep of window" in out
+        rows = [line for line in out.splitlines() if line.startswith("│")]
+        assert [row.split("│")[1].strip() for row in rows] == ["1", "2", "4"]
+        assert "420.89us" in rows[0]  # w = 1: one write alone, to the ns
+
+    def test_json_document_on_stdout(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """`--json -` writes the sweep document (points and every run); the table goes to
+        stderr."""
+        code, out, err = _run(capsys, *SWEEP_B, "--sweep", "window=1..4:x2", "--json", "-")
+        assert code == 0
+        doc = json.loads(out)
+        assert doc["schema"] == "surge.sweep/1" and doc["param"] == "window"
+        assert [p["value"] for p in doc["points"]] == ["1", "2", "4"]
+        assert [r["params"]["window"] for r in doc["runs"]] == [1, 2, 4]
+        assert doc["points"][0]["p50"] == 420_890.0
+        assert "sweep of window" in err
+
+    def test_csv_and_plots(self, capsys: pytest.CaptureFixture[str],
+                           monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        """`--csv F --plot DIR` writes the table as CSV and the sweep's curves into DIR."""
+        calls: list[tuple[str, Path]] = []
+
+        def fake(data: object, out_dir: Path) -> list[Path]:
+            calls.append((getattr(data, "param", ""), out_dir))
+            return [out_dir / "fake.png"]
+
+        monkeypatch.setattr(cli_main, "plot_sweep", fake)
+        table = tmp_path / "sweep.csv"
+        code, out, _ = _run(capsys, *SWEEP_B, "--sweep", "interleave=round-robin,random",
+                            "--set", "window=2", "--csv", str(table), "--plot",
+                            str(tmp_path / "p"))
+        assert code == 0
+        assert calls == [("interleave", tmp_path / "p")]
+        assert f"wrote {tmp_path / 'p' / 'fake.png'}" in out
+        assert table.read_text().splitlines()[0].startswith("interleave,throughput,")
+
+    @pytest.mark.parametrize(("extra", "needle"), [
+        (["--sweep", "window=8..1"], "must go upwards"),
+        (["--sweep", "windw=1,2"], "Did you mean 'window'"),
+        (["--sweep", "window=1,0"], "must be an int >= 1"),
+        (["--sweep", "window"], "NAME=SPEC"),
+        (["--sweep", "window=1,2", "--set", "window=4"], "keep one"),
+        (["--sweep", "window=1,2", "--trace", "t.csv"], "cannot be combined with --sweep"),
+        (["--sweep", "window=1,2", "--summary", "surge"], "the sweep table"),
+    ])
+    def test_one_line_errors_before_any_run(self, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            extra: list[str], needle: str) -> None:
+        """A bad sweep is a one-line error (exit 2) raised before the first run."""
+        def no_run(*args: object, **kwargs: object) -> None:
+            raise AssertionError("a run started")
+
+        monkeypatch.setattr(cli_main, "run_model", no_run)
+        code, _, err = _run(capsys, *SWEEP_B, *extra)
+        assert code == 2
+        assert needle in err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -2,9 +2,14 @@
 
 ``surge models [NAME]``    list the models, or one model's parameters
 ``surge run MODEL ...``    run one model and print its report (``--json`` for the document,
-                          ``--summary surge`` for SURGE's text, ``--plot DIR`` for PNGs)
+                          ``--summary surge`` for SURGE's text, ``--plot DIR`` for PNGs);
+                          ``--sweep NAME=SPEC`` runs it once per value of one parameter
 ``surge optimize ...``     the ensemble optimizer on a benchmark problem
 ``surge demo``             the main job: a demo simulation, then a short optimization
+``surge compare``          SURGE's benchmark plan: unsolicited vs reservation protocols
+``surge tune MODEL ...``   tune a model's parameters with the optimizer (study journaled)
+``surge sweep MODEL ...``  a grid of parameter values, through the same executors
+``surge study show FILE``  best points and convergence of a study
 
 Every user error (unknown model or parameter, bad duration, out-of-range value) ends in
 one line on stderr that names the problem and what is allowed, with exit code 2; never a
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -26,8 +32,25 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from surge.models import ConfigError, describe_params, get_model, list_models, run_model
+from surge.cli import compare
+from surge.models import (
+    ConfigError,
+    ModelInfo,
+    build_params,
+    describe_params,
+    get_model,
+    list_models,
+    run_model,
+)
 from surge.reports import plot_run, render_run, render_surge_summary, require_matplotlib
+from surge.reports.sweep import (
+    parse_sweep,
+    plot_sweep,
+    render_sweep,
+    sweep_data,
+    sweep_document,
+    write_sweep_csv,
+)
 from surge.sim.units import format_duration
 from surge.stats import RunResult
 
@@ -118,6 +141,8 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     params = _parse_sets(args.set or [])
     report_console = err if args.json == "-" else console
     show_progress = err.is_terminal and not args.quiet
+    if args.sweep:
+        return _cmd_sweep(args, info, params, console)
     plot_dir = _plot_dir(args.plot) if args.plot else None
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("{task.fields[now]}"), TimeElapsedColumn(),
@@ -154,6 +179,60 @@ def _cmd_run(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace, info: ModelInfo, params: dict[str, str],
+               console: Console) -> int:
+    """``surge run MODEL --sweep NAME=SPEC``: one run per value, then the table and curves.
+
+    Every value is validated before the first run, so a typo at the end of a long sweep
+    costs nothing. The runs share the seed and every other flag.
+    """
+    try:
+        name, values = parse_sweep(args.sweep)
+    except ValueError as problem:
+        raise ConfigError(str(problem)) from None
+    if name in params:
+        raise ConfigError(f"--sweep {name} and --set {name} both set {name!r}; keep one")
+    if args.trace:
+        raise ConfigError("--trace writes one run's events; it cannot be combined with "
+                          "--sweep")
+    if args.summary != "table":
+        raise ConfigError("--summary surge|both reports one run; with --sweep the report "
+                          "is the sweep table")
+    for value in values:
+        build_params(info.params_type, {**params, name: value}, info.name)
+    plot_dir = _plot_dir(args.plot) if args.plot else None
+    err = Console(stderr=True)
+    report_console = err if args.json == "-" else console
+    results = []
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                  TextColumn("{task.fields[now]}"), TimeElapsedColumn(),
+                  console=err, transient=True,
+                  disable=not (err.is_terminal and not args.quiet)) as bar:
+        task = bar.add_task(f"{info.name} {name}", total=len(values), now="")
+        for value in values:
+            bar.update(task, now=f"{name}={value}")
+            results.append(run_model(args.model, gateways=args.gateways,
+                                     servers=args.servers, time=args.time, seed=args.seed,
+                                     params={**params, name: value}, interval=args.interval))
+            bar.advance(task)
+    data = sweep_data(name, list(zip(values, results, strict=True)))
+    if args.json:
+        text = json.dumps(sweep_document(data, results), indent=2, allow_nan=False)
+        if args.json == "-":
+            sys.stdout.write(text + "\n")
+        else:
+            Path(args.json).write_text(text + "\n", encoding="utf-8")
+    if args.csv:
+        write_sweep_csv(data, args.csv)
+    if not args.quiet:
+        render_sweep(data, report_console)
+    if plot_dir is not None:
+        for path in plot_sweep(data, plot_dir):
+            if not args.quiet:
+                report_console.out(f"wrote {path}", highlight=False)
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace, console: Console) -> int:
     console.rule("[bold]surge demo, part 1: simulate")
     console.print(
@@ -173,6 +252,14 @@ def _cmd_demo(args: argparse.Namespace, console: Console) -> int:
         return 0
     optimize.run_demo(console, seed=args.seed, quick=args.quick)
     return 0
+
+
+def _load_tune_cli() -> Any:
+    """The tune/sweep/study subcommands (they need the optimizer, hence torch)."""
+    try:
+        return importlib.import_module("surge.cli.tune")
+    except ImportError:
+        return None
 
 
 def _optimize_cli() -> Any:
@@ -212,6 +299,13 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--plot", metavar="DIR",
                      help="write PNG plots (throughput, busy %%, latency CDFs) into DIR, "
                           "created if needed")
+    run.add_argument("--sweep", metavar="NAME=SPEC",
+                     help="run once per value of parameter NAME (same seed) and print a "
+                          "table of throughput, latency p50/p99/p99.9, disk busy and queue "
+                          "depth; SPEC is v1,v2,... or lo..hi (every integer), lo..hi:step, "
+                          "lo..hi:xK (lo, lo*K, ... e.g. 1..32:x2 = powers of two); with "
+                          "--plot DIR the latency and throughput curves, with --json/--csv "
+                          "the sweep's table")
     run.add_argument("-q", "--quiet", action="store_true", help="no report, no progress")
 
     demo = sub.add_parser("demo", help="the main job: a demo simulation and optimization")
@@ -221,9 +315,13 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="also write the simulation's PNG plots into DIR (default: "
                            "write nothing)")
 
+    compare.add_parser(sub)
     optimize = _optimize_cli()
     if optimize is not None:
         optimize.add_parser(sub)
+        tune_cli = _load_tune_cli()  # tune, sweep, study: they drive the optimizer
+        if tune_cli is not None:
+            tune_cli.add_parsers(sub)
     return parser
 
 
@@ -237,6 +335,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in handlers:
             code: int = handlers[args.command](args, console)
             return code
+        if args.command == "compare":
+            compared: int = compare.run(args)
+            return compared
+        if args.command in ("tune", "sweep", "study"):
+            tuned: int = _load_tune_cli().run(args)
+            return tuned
         result: int = _optimize_cli().run(args)
         return result
     except ConfigError as err:

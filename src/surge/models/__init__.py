@@ -5,6 +5,7 @@ Importing this package registers the built-in models. Models import ``network``,
 """
 
 from surge.models import (
+    command_window,
     exchange,
     exchange_rate_limited,
     ping_pong,
@@ -14,6 +15,7 @@ from surge.models import (
     replicast_proxy,
     storm,
     storm_two_choices,
+    tiered,
     tio_pipeline,
     uch_aimd,
     uch_ccpi,
@@ -38,6 +40,7 @@ __all__ = [
     "RunContext",
     "UnknownModelError",
     "build_params",
+    "command_window",
     "describe_params",
     "exchange",
     "exchange_rate_limited",
@@ -53,6 +56,7 @@ __all__ = [
     "run_model",
     "storm",
     "storm_two_choices",
+    "tiered",
     "tio_pipeline",
     "uch_aimd",
     "uch_ccpi",

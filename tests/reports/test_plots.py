@@ -252,3 +252,14 @@ def test_real_run_plot_data() -> None:
     assert [c.name for c in data.cdfs] == ["rtt"]
     assert [s.name for s in data.busy] == ["nic_busy"]
     assert data.cdfs[0].cdf[-1] == 1.0
+
+
+def test_samples_metrics_get_a_levels_figure() -> None:
+    """Sampled levels (disk queue depth) are plotted over time in <model>-levels.png."""
+    result = run_model("uch-ccpi", gateways=4, servers=6, time="500us", seed=1)
+    data = plot_data(result)
+    (level,) = data.levels
+    assert level.name == "disk-frame-bufs" and level.unit == "frames"
+    assert len(level.values) == len(result["disk-frame-bufs"].series["values"])
+    assert level.mean == result["disk-frame-bufs"].total
+    assert "uch-ccpi-levels.png" in build_figures(data)

@@ -158,6 +158,8 @@ class PlotData:
             model declares it, else every count/bytes/rate metric).
         busy: every ``percent`` metric's series (mean over nodes per interval).
         busy_nodes: every ``percent`` metric per node over the run.
+        levels: every ``samples`` metric's series (a level sampled each interval, mean over
+            nodes: queue depths, SSD used %), for ``<model>-levels.png``.
         cdfs: one entry per ``distribution`` metric.
     """
 
@@ -167,6 +169,7 @@ class PlotData:
     throughput: list[SeriesData] = field(default_factory=list)
     busy: list[SeriesData] = field(default_factory=list)
     busy_nodes: list[NodeBars] = field(default_factory=list)
+    levels: list[SeriesData] = field(default_factory=list)
     cdfs: list[CdfData] = field(default_factory=list)
 
 
@@ -212,6 +215,12 @@ def _percent_series(m: MetricResult, t_scale: int) -> SeriesData:
     t_ns = np.array(m.series_t_ns, dtype=np.int64)
     return SeriesData(name=m.name, t=t_ns / t_scale, values=_floats(m.series.get("values", [])),
                       unit="%", mean=m.total)
+
+
+def _level_series(m: MetricResult, t_scale: int) -> SeriesData:
+    t_ns = np.array(m.series_t_ns, dtype=np.int64)
+    return SeriesData(name=m.name, t=t_ns / t_scale, values=_floats(m.series.get("values", [])),
+                      unit=m.unit, mean=m.total)
 
 
 def _sample_ranks(n: int) -> np.ndarray:
@@ -283,6 +292,7 @@ def plot_data(result: RunResult) -> PlotData:
         busy_nodes=[NodeBars(m.name, list(m.per_node),
                              np.array([float(v) for v in m.per_node.values()]))
                     for m in percents],
+        levels=[_level_series(m, t_scale) for m in metrics if m.kind is Kind.SAMPLES],
         cdfs=[_cdf(m, t_scale) for m in metrics if m.kind is Kind.DISTRIBUTION],
     )
 
@@ -349,6 +359,20 @@ def _throughput_figure(data: PlotData) -> Figure:
     for ax, s in zip(axes, data.throughput, strict=True):
         _draw_series(ax, s, label_mean=True)
         ax.set_ylabel(f"{s.name}\n({s.unit})")
+        ax.set_ylim(bottom=0)
+        ax.legend(loc="lower right", fontsize="small")
+    axes[-1].set_xlabel(f"simulated time ({data.time_unit})")
+    return fig
+
+
+def _levels_figure(data: PlotData) -> Figure:
+    n = len(data.levels)
+    fig = _new_figure(_WIDTH_IN, _PANEL_HEIGHT_IN * n + _TITLE_HEIGHT_IN)
+    fig.suptitle(f"{data.title}\nlevels sampled every stats interval (mean over nodes)")
+    axes = fig.subplots(n, 1, sharex=True, squeeze=False)[:, 0]
+    for ax, s in zip(axes, data.levels, strict=True):
+        _draw_series(ax, s, label_mean=True)
+        ax.set_ylabel(f"{s.name}\n({s.unit})" if s.unit else s.name)
         ax.set_ylim(bottom=0)
         ax.legend(loc="lower right", fontsize="small")
     axes[-1].set_xlabel(f"simulated time ({data.time_unit})")
@@ -435,7 +459,8 @@ def build_figures(result: RunResult | PlotData) -> dict[str, Figure]:
 
     Returns:
         ``{"<model>-throughput.png": Figure, "<model>-busy.png": ...,
-        "<model>-<metric>-cdf.png": ...}``; figures with nothing to show are left out.
+        "<model>-levels.png": ..., "<model>-<metric>-cdf.png": ...}``; figures with
+        nothing to show are left out.
 
     Raises:
         ImportError: matplotlib is not installed (``pip install 'surge[plots]'``).
@@ -446,6 +471,8 @@ def build_figures(result: RunResult | PlotData) -> dict[str, Figure]:
         figures[f"{data.model}-throughput.png"] = _throughput_figure(data)
     if data.busy:
         figures[f"{data.model}-busy.png"] = _busy_figure(data)
+    if data.levels:
+        figures[f"{data.model}-levels.png"] = _levels_figure(data)
     for c in data.cdfs:
         figures[f"{data.model}-{c.name}-cdf.png"] = _cdf_figure(data, c)
     return figures

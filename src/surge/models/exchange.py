@@ -9,7 +9,9 @@ smallest closed system in which the receive-queue cap feeds back on the senders:
 whose peers are all above the cap stops sending for a while. Each node owns one NIC (a
 FIFO :class:`~surge.network.Link`: bandwidth, SURGE's 1 % L2 overhead, one-way
 ``trip_ns``) and one FIFO receive queue that serves an event every ``service_ns``
-(:class:`~surge.network.selection.ReceiveQueue`).
+(:class:`~surge.network.selection.ReceiveQueue`). The engine, shared with models 1, 1.1
+and 2.1, is :mod:`surge.protocols.events`; this module chooses symmetric traffic, two
+random choices and a send interval with a back-off.
 
 Pipeline
 --------
@@ -65,71 +67,36 @@ Reference defects fixed
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
+from functools import partial
 
 from surge.models.params import param
-from surge.models.registry import Model, RunContext, register_model
-from surge.network import Link, Node, Role
-from surge.network.delivery import ANONYMOUS_EVENT_BYTES, JitteredLink
-from surge.network.selection import DEFAULT_QUEUE_CAP, ReceiveQueue, two_random_choices
-from surge.sim.units import GBPS, US
-from surge.stats import Kind, Metric, Scope
-from surge.stats.trace import VV, VVV
+from surge.models.registry import Model, register_model
+from surge.network.selection import two_random_choices
+from surge.protocols.events import EventCluster, EventParams, IntervalWithBackoff
+from surge.sim.units import US
 
 __all__ = ["Exchange", "ExchangeParams"]
 
 _DEFAULT_TRIP_NS = 1 * US
 _DEFAULT_SEND_INTERVAL_NS = 1 * US
 _DEFAULT_BACKOFF_NS = 20 * US
-_DEFAULT_SERVICE_NS = 1 * US
-_MAX_PERCENT = 99.0
 
 
 @dataclass(frozen=True, slots=True)
-class ExchangeParams:
-    """Parameters of the exchange model."""
+class ExchangeParams(EventParams):
+    """Parameters of the exchange model (the event set, plus pacing and choice)."""
 
     trip_ns: int = param(_DEFAULT_TRIP_NS, unit="ns", minimum=0,
                          help="one-way propagation latency of every NIC (SURGE m2: 1us)")
-    jitter: bool = param(True, help="add SURGE's random extra latency U[0, trip) + 1 ns per "
-                                    "event")
-    event_bytes: int = param(ANONYMOUS_EVENT_BYTES, unit="B", minimum=1,
-                             help="size of an event (SURGE's anonymous event: 144 B)")
-    link_bits_per_s: int = param(10 * GBPS, unit="bit/s", minimum=1,
-                                 help="raw rate of every node's NIC")
-    overhead_pct: float = param(1.0, unit="%", minimum=0.0, maximum=_MAX_PERCENT,
-                                help="L2 overhead taken off the raw rate (SURGE: 1%)")
     send_interval_ns: int = param(_DEFAULT_SEND_INTERVAL_NS, unit="ns", minimum=1,
                                   help="a node sends one event per interval (SURGE: one per "
                                        "loop, ~1us wall-clock)")
     backoff_ns: int = param(_DEFAULT_BACKOFF_NS, unit="ns", minimum=1,
                             help="wait after a skipped send, every peer above the cap (SURGE: "
                                  "two 10us wall-clock sleeps)")
-    service_ns: int = param(_DEFAULT_SERVICE_NS, unit="ns", minimum=0,
-                            help="time a node spends on one received event (SURGE: a ~1us "
-                                 "wall-clock sleep per loop)")
-    queue_cap: int = param(DEFAULT_QUEUE_CAP, unit="event", minimum=0,
-                           help="a peer is eligible while at most this many events sent to "
-                                "it are unserved (SURGE: 64)")
     degenerate_choice: bool = param(False, help="reproduce SURGE's defect: always keep the "
                                                 "first of the two choices")
-
-
-class _Peer(Node):
-    """A gateway or a server: both run the same loop."""
-
-    __slots__ = ("index", "nic", "peers", "queues", "rng", "rxq")
-
-    def __init__(self, node_id: int, role: Role, *, index: int, nic: JitteredLink,
-                 rng: random.Random, rxq: ReceiveQueue) -> None:
-        super().__init__(node_id, role)
-        self.index = index
-        self.nic = nic
-        self.rng = rng
-        self.rxq = rxq
-        self.peers: list[_Peer] = []  # the nodes of the other role
-        self.queues: list[ReceiveQueue] = []  # their receive queues, same order
 
 
 @register_model(
@@ -142,88 +109,12 @@ class _Peer(Node):
 class Exchange(Model[ExchangeParams]):
     """SURGE model 2 on the surge engine (see the module docstring)."""
 
-    def __init__(self, ctx: RunContext, params: ExchangeParams) -> None:
-        super().__init__(ctx, params)
-        self.gateways: list[_Peer] = []
-        self.servers: list[_Peer] = []
-
-    def _node(self, node_id: int, role: Role, index: int) -> _Peer:
-        p, sim = self.params, self.sim
-        prefix = "I" if role is Role.GATEWAY else "T"
-        name = f"{prefix}#{node_id:02d}"
-        rng = sim.random.python(name)
-        link = Link(sim, p.link_bits_per_s, p.trip_ns, overhead_pct=p.overhead_pct, name=name)
-        nic = JitteredLink(sim, link, rng, p.trip_ns if p.jitter else 0)
-        rxq = ReceiveQueue(sim, p.service_ns, self._served, name=f"{name}.rx")
-        return _Peer(node_id, role, index=index, nic=nic, rng=rng, rxq=rxq)
-
     def build(self) -> None:
         """Create nodes, wire each to the other role, declare metrics, start at time 0."""
-        ctx, sim = self.ctx, self.sim
-        stats = ctx.stats
-        self.gateways = [self._node(i, Role.GATEWAY, ctx.gateway_index(i))
-                         for i in range(1, ctx.gateways + 1)]
-        self.servers = [self._node(i, Role.SERVER, ctx.server_index(i))
-                        for i in range(1, ctx.servers + 1)]
-        for mine, theirs in ((self.gateways, self.servers), (self.servers, self.gateways)):
-            for node in mine:
-                node.peers = theirs
-                node.queues = [peer.rxq for peer in theirs]
-        nodes = self.gateways + self.servers
-
-        both = Scope.GATEWAY | Scope.SERVER
-        self.event = stats.counter(Metric("event", Kind.COUNT, both, "event",
-                                          "events served from the receive queue"))
-        queue_of = {node.index: node.rxq for node in nodes}
-        stats.sampled(Metric("rxchannelbusy", Kind.PERCENT, both, "%",
-                             "share of time the receive queue holds more than one event"),
-                      lambda i: float(queue_of[i].busy_ns()))
-        self.txbytes = stats.counter(Metric("txbytes", Kind.BYTES, both, "B",
-                                            "bytes handed to the node's NIC"))
-        self.rxbytes = stats.counter(Metric("rxbytes", Kind.BYTES, both, "B",
-                                            "bytes received by the node"))
-        self.skipped = stats.counter(Metric("skipped", Kind.COUNT, both, "event",
-                                            "sends given up: every peer above the cap"))
-        self.rxwait = stats.distribution(Metric("rxwait", Kind.DISTRIBUTION, both, "ns",
-                                                "time an event waits in the receive queue "
-                                                "before its service"))
-        for node in nodes:
-            sim.schedule(0, self._send, node)
-
-    # ------------------------------------------------------------------ sending
-    def _send(self, node: _Peer) -> None:
-        """One tick of a node: pick a peer with two choices, send, schedule the next tick."""
         p = self.params
-        i = two_random_choices(node.rng, node.queues, p.queue_cap,
-                               degenerate=p.degenerate_choice)
-        trace = self.ctx.trace
-        if i is None:
-            self.skipped.values[node.index] += 1
-            self.sim.schedule(p.backoff_ns, self._send, node)
-            if trace.level >= VV:
-                trace.log(VV, "event-skipped", node.name)
-            return
-        peer = node.peers[i]
-        self.txbytes.values[node.index] += p.event_bytes
-        peer.rxq.expect()  # the peer's load counts it from now on, as in SURGE
-        node.nic.send(p.event_bytes, self._arrive, peer)
-        self.sim.schedule(p.send_interval_ns, self._send, node)
-        if trace.level >= VV:
-            trace.log(VV, "event-sent", node.name, peer.name)
-
-    # ---------------------------------------------------------------- receiving
-    def _arrive(self, node: _Peer) -> None:
-        """An event reaches its receiver: count its bytes, queue it."""
-        self.rxbytes.values[node.index] += self.params.event_bytes
-        node.rxq.arrive(node)
-        trace = self.ctx.trace
-        if trace.level >= VVV:
-            trace.log(VVV, "event-received", node.name, node.rxq.depth)
-
-    def _served(self, node: _Peer, waited_ns: int) -> None:
-        """An event's service ends at its receiver."""
-        self.event.values[node.index] += 1
-        self.rxwait.record(waited_ns, node.index)
-        trace = self.ctx.trace
-        if trace.level >= VVV:
-            trace.log(VVV, "event-served", node.name, waited_ns)
+        choose = partial(two_random_choices, degenerate=p.degenerate_choice)
+        cluster = EventCluster(self.ctx, p, symmetric=True, choose=choose,
+                               pacing=IntervalWithBackoff(p.send_interval_ns, p.backoff_ns))
+        self.cluster = cluster
+        self.gateways, self.servers = cluster.gateways, cluster.servers
+        cluster.start()

@@ -9,7 +9,9 @@ control, the ancestor of the buckets that pace the unicast storage models, shown
 simplest possible traffic. Each node owns one NIC (a FIFO :class:`~surge.network.Link`:
 bandwidth, SURGE's 1 % L2 overhead, one-way ``trip_ns``), one FIFO receive queue that
 serves an event every ``service_ns`` (:class:`~surge.network.selection.ReceiveQueue`) and
-one :class:`~surge.network.TokenBucket`.
+one :class:`~surge.network.TokenBucket`. The engine, shared with models 1, 1.1 and 2, is
+:mod:`surge.protocols.events`; this module chooses symmetric traffic, two random choices
+and token-bucket pacing.
 
 Pipeline
 --------
@@ -64,17 +66,14 @@ Reference defects fixed
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
+from functools import partial
 
 from surge.models.params import param
-from surge.models.registry import Model, RunContext, register_model
-from surge.network import Link, Node, Role, TokenBucket
-from surge.network.delivery import ANONYMOUS_EVENT_BYTES, JitteredLink
-from surge.network.selection import DEFAULT_QUEUE_CAP, ReceiveQueue, two_random_choices
-from surge.sim.units import GBPS, US, S
-from surge.stats import Kind, Metric, Scope
-from surge.stats.trace import VV, VVV
+from surge.models.registry import Model, register_model
+from surge.network.selection import two_random_choices
+from surge.protocols.events import EventCluster, EventParams, TokenBucketPacing
+from surge.sim.units import US
 
 __all__ = ["ExchangeRateLimited", "ExchangeRateLimitedParams"]
 
@@ -83,23 +82,17 @@ _DEFAULT_BUCKET_EVENTS = 10
 _DEFAULT_REFILL_NS = 500
 _DEFAULT_BACKOFF_NS = 20 * US
 _DEFAULT_SERVICE_NS = 250
-_MAX_PERCENT = 99.0
 
 
 @dataclass(frozen=True, slots=True)
-class ExchangeRateLimitedParams:
-    """Parameters of the exchange-rate-limited model."""
+class ExchangeRateLimitedParams(EventParams):
+    """Parameters of the exchange-rate-limited model (the event set, bucket and choice)."""
 
     trip_ns: int = param(_DEFAULT_TRIP_NS, unit="ns", minimum=0,
                          help="one-way propagation latency of every NIC (SURGE m2.1: 4us)")
-    jitter: bool = param(True, help="add SURGE's random extra latency U[0, trip) + 1 ns per "
-                                    "event")
-    event_bytes: int = param(ANONYMOUS_EVENT_BYTES, unit="B", minimum=1,
-                             help="size of an event (SURGE's anonymous event: 144 B)")
-    link_bits_per_s: int = param(10 * GBPS, unit="bit/s", minimum=1,
-                                 help="raw rate of every node's NIC")
-    overhead_pct: float = param(1.0, unit="%", minimum=0.0, maximum=_MAX_PERCENT,
-                                help="L2 overhead taken off the raw rate (SURGE: 1%)")
+    service_ns: int = param(_DEFAULT_SERVICE_NS, unit="ns", minimum=0,
+                            help="time a node spends on one received event (SURGE's 2.1 "
+                                 "receive loop did not sleep)")
     bucket_events: int = param(_DEFAULT_BUCKET_EVENTS, unit="event", minimum=1,
                                help="token bucket capacity: the largest burst of events "
                                     "(SURGE: MaxBucket = 10)")
@@ -109,31 +102,8 @@ class ExchangeRateLimitedParams:
     backoff_ns: int = param(_DEFAULT_BACKOFF_NS, unit="ns", minimum=1,
                             help="wait after a skipped send, every peer above the cap (SURGE: "
                                  "two 10us wall-clock sleeps)")
-    service_ns: int = param(_DEFAULT_SERVICE_NS, unit="ns", minimum=0,
-                            help="time a node spends on one received event (SURGE's 2.1 "
-                                 "receive loop did not sleep)")
-    queue_cap: int = param(DEFAULT_QUEUE_CAP, unit="event", minimum=0,
-                           help="a peer is eligible while at most this many events sent to "
-                                "it are unserved (SURGE: 64)")
     degenerate_choice: bool = param(False, help="reproduce SURGE's defect: always keep the "
                                                 "first of the two choices")
-
-
-class _Peer(Node):
-    """A gateway or a server: both run the same loop."""
-
-    __slots__ = ("bucket", "index", "nic", "peers", "queues", "rng", "rxq")
-
-    def __init__(self, node_id: int, role: Role, *, index: int, nic: JitteredLink,
-                 rng: random.Random, rxq: ReceiveQueue, bucket: TokenBucket) -> None:
-        super().__init__(node_id, role)
-        self.index = index
-        self.bucket = bucket
-        self.nic = nic
-        self.rng = rng
-        self.rxq = rxq
-        self.peers: list[_Peer] = []  # the nodes of the other role
-        self.queues: list[ReceiveQueue] = []  # their receive queues, same order
 
 
 @register_model(
@@ -146,100 +116,12 @@ class _Peer(Node):
 class ExchangeRateLimited(Model[ExchangeRateLimitedParams]):
     """SURGE model 2.1 on the surge engine (see the module docstring)."""
 
-    def __init__(self, ctx: RunContext, params: ExchangeRateLimitedParams) -> None:
-        super().__init__(ctx, params)
-        self.gateways: list[_Peer] = []
-        self.servers: list[_Peer] = []
-
-    def _node(self, node_id: int, role: Role, index: int) -> _Peer:
-        p, sim = self.params, self.sim
-        prefix = "I" if role is Role.GATEWAY else "T"
-        name = f"{prefix}#{node_id:02d}"
-        rng = sim.random.python(name)
-        link = Link(sim, p.link_bits_per_s, p.trip_ns, overhead_pct=p.overhead_pct, name=name)
-        nic = JitteredLink(sim, link, rng, p.trip_ns if p.jitter else 0)
-        rxq = ReceiveQueue(sim, p.service_ns, self._served, name=f"{name}.rx")
-        # The bucket counts time: a token is refill_ns units, earned at one unit per ns,
-        # so any integer refill_ns is exact (a rate in tokens/s need not be an integer).
-        bucket = TokenBucket(sim, max_units=p.bucket_events * p.refill_ns, rate=S)
-        return _Peer(node_id, role, index=index, nic=nic, rng=rng, rxq=rxq, bucket=bucket)
-
     def build(self) -> None:
         """Create nodes, wire each to the other role, declare metrics, start at time 0."""
-        ctx, sim = self.ctx, self.sim
-        stats = ctx.stats
-        self.gateways = [self._node(i, Role.GATEWAY, ctx.gateway_index(i))
-                         for i in range(1, ctx.gateways + 1)]
-        self.servers = [self._node(i, Role.SERVER, ctx.server_index(i))
-                        for i in range(1, ctx.servers + 1)]
-        for mine, theirs in ((self.gateways, self.servers), (self.servers, self.gateways)):
-            for node in mine:
-                node.peers = theirs
-                node.queues = [peer.rxq for peer in theirs]
-        nodes = self.gateways + self.servers
-
-        both = Scope.GATEWAY | Scope.SERVER
-        self.event = stats.counter(Metric("event", Kind.COUNT, both, "event",
-                                          "events served from the receive queue"))
-        queue_of = {node.index: node.rxq for node in nodes}
-        stats.sampled(Metric("rxchannelbusy", Kind.PERCENT, both, "%",
-                             "share of time the receive queue holds more than one event"),
-                      lambda i: float(queue_of[i].busy_ns()))
-        self.txbytes = stats.counter(Metric("txbytes", Kind.BYTES, both, "B",
-                                            "bytes handed to the node's NIC"))
-        self.rxbytes = stats.counter(Metric("rxbytes", Kind.BYTES, both, "B",
-                                            "bytes received by the node"))
-        self.skipped = stats.counter(Metric("skipped", Kind.COUNT, both, "event",
-                                            "sends given up: every peer above the cap"))
-        self.rxwait = stats.distribution(Metric("rxwait", Kind.DISTRIBUTION, both, "ns",
-                                                "time an event waits in the receive queue "
-                                                "before its service"))
-        for node in nodes:
-            sim.schedule(0, self._send, node)
-
-    # ------------------------------------------------------------------ sending
-    def _send(self, node: _Peer) -> None:
-        """A node's turn: send while the bucket holds tokens, then wait for the next one."""
         p = self.params
-        cost = p.refill_ns
-        bucket = node.bucket
-        trace = self.ctx.trace
-        while True:
-            wait = bucket.time_until(cost)
-            if wait is None:  # pragma: no cover - cost <= capacity and the rate is > 0
-                raise AssertionError("token bucket can never refill")
-            if wait:
-                self.sim.schedule(wait, self._send, node)
-                return
-            i = two_random_choices(node.rng, node.queues, p.queue_cap,
-                                   degenerate=p.degenerate_choice)
-            if i is None:
-                self.skipped.values[node.index] += 1
-                self.sim.schedule(p.backoff_ns, self._send, node)
-                if trace.level >= VV:
-                    trace.log(VV, "event-skipped", node.name)
-                return
-            bucket.use(cost)
-            peer = node.peers[i]
-            self.txbytes.values[node.index] += p.event_bytes
-            peer.rxq.expect()  # the peer's load counts it from now on, as in SURGE
-            node.nic.send(p.event_bytes, self._arrive, peer)
-            if trace.level >= VV:
-                trace.log(VV, "event-sent", node.name, peer.name)
-
-    # ---------------------------------------------------------------- receiving
-    def _arrive(self, node: _Peer) -> None:
-        """An event reaches its receiver: count its bytes, queue it."""
-        self.rxbytes.values[node.index] += self.params.event_bytes
-        node.rxq.arrive(node)
-        trace = self.ctx.trace
-        if trace.level >= VVV:
-            trace.log(VVV, "event-received", node.name, node.rxq.depth)
-
-    def _served(self, node: _Peer, waited_ns: int) -> None:
-        """An event's service ends at its receiver."""
-        self.event.values[node.index] += 1
-        self.rxwait.record(waited_ns, node.index)
-        trace = self.ctx.trace
-        if trace.level >= VVV:
-            trace.log(VVV, "event-served", node.name, waited_ns)
+        choose = partial(two_random_choices, degenerate=p.degenerate_choice)
+        pacing = TokenBucketPacing(p.bucket_events, p.refill_ns, p.backoff_ns)
+        cluster = EventCluster(self.ctx, p, symmetric=True, choose=choose, pacing=pacing)
+        self.cluster = cluster
+        self.gateways, self.servers = cluster.gateways, cluster.servers
+        cluster.start()

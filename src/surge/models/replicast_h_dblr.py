@@ -24,10 +24,8 @@ transfer off before its window opens), and accepted windows never overlap.
 from __future__ import annotations
 
 from surge.models.registry import Model, register_model
-from surge.protocols.bids import BidTimings, DoubleBookingBidQueue
-from surge.protocols.replicast import ReplicastCluster, resize_servers
-from surge.protocols.replicast_h import HGateway, HServer, ReplicastHParams, replicast_h_config
-from surge.protocols.reservation import replicast_servers
+from surge.protocols.bids import DoubleBookingBidQueue
+from surge.protocols.replicast_h import ReplicastHParams, replicast_h_cluster
 
 __all__ = ["ReplicastHDblr"]
 
@@ -44,20 +42,6 @@ class ReplicastHDblr(Model[ReplicastHParams]):
 
     def build(self) -> None:
         """Adjust the server count, create the cluster, start every gateway at time 0."""
-        ctx, p = self.ctx, self.params
-        servers, note = replicast_servers(ctx.servers, p.group_size,
-                                          strict=p.strict_config, model="replicast-h-dblr")
-        resize_servers(ctx.stats, gateways=ctx.gateways, requested=ctx.servers,
-                       servers=servers, note=note, trace=ctx.trace)
-        ctx.servers = servers
-        cfg = replicast_h_config(p)
-        cluster = ReplicastCluster(self.sim, cfg, ctx.stats, ctx.trace,
-                                   gateway_index=ctx.gateway_index,
-                                   server_index=ctx.server_index)
-        timings = BidTimings(cfg.t_ctl, cfg.trip, cfg.bid_window, cfg.t_chunk, cfg.gap)
-        cluster.set_nodes(
-            [HGateway(cluster, i, p.max_bid_wait_ns) for i in range(1, ctx.gateways + 1)],
-            [HServer(cluster, i, DoubleBookingBidQueue(timings))
-             for i in range(1, servers + 1)])
-        self.cluster = cluster
-        cluster.start()
+        self.cluster = replicast_h_cluster(self.ctx, self.params, model="replicast-h-dblr",
+                                           bid_queue=DoubleBookingBidQueue)
+        self.cluster.start()

@@ -43,7 +43,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import pairwise
 
-from surge.config.params import ConfigError, param
+from surge.config.params import param
 from surge.models.registry import Model, register_model
 from surge.network import AIMDBucket, TokenBucket
 from surge.protocols.unicast import (
@@ -51,10 +51,10 @@ from surge.protocols.unicast import (
     RecvFlow,
     SendFlow,
     UnicastCluster,
-    UnicastConfig,
     UnicastGateway,
     UnicastParams,
     UnicastServer,
+    unicast_cluster,
 )
 from surge.sim.units import GBPS
 from surge.stats import Counter, Kind, Metric, Scope
@@ -222,14 +222,7 @@ class UchAimd(Model[UchAimdParams]):
     def build(self) -> None:
         """Create the cluster, declare metrics, start every gateway at time 0."""
         ctx, p = self.ctx, self.params
-        if ctx.servers < 2 * p.replicas:
-            raise ConfigError(
-                f"uch-aimd needs servers >= 2 x replicas (a chunk's targets differ from the "
-                f"previous chunk's): {ctx.servers} servers < 2 x {p.replicas}"
-            )
-        cluster = UnicastCluster(self.sim, UnicastConfig.from_params(p), ctx.stats, ctx.trace,
-                                 gateway_index=ctx.gateway_index,
-                                 server_index=ctx.server_index)
+        cluster = unicast_cluster(ctx, p, model="uch-aimd")
         dings = ctx.stats.counter(Metric("dings", Kind.COUNT, Scope.SERVER, "ding",
                                          "congestion notifications sent"))
         dingall = ctx.stats.counter(Metric("dingall", Kind.COUNT, Scope.SERVER, "check",

@@ -43,17 +43,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from surge.config.params import ConfigError, param
+from surge.config.params import param
 from surge.models.registry import Model, register_model
 from surge.network import TokenBucket
 from surge.protocols.unicast import (
     RecvFlow,
     SendFlow,
     UnicastCluster,
-    UnicastConfig,
     UnicastGateway,
     UnicastParams,
     UnicastServer,
+    unicast_cluster,
 )
 from surge.sim import LATE
 from surge.sim.units import S
@@ -191,14 +191,7 @@ class UchCcpi(Model[UchCcpiParams]):
     def build(self) -> None:
         """Create the cluster, declare metrics, start every gateway at time 0."""
         ctx, p = self.ctx, self.params
-        if ctx.servers < 2 * p.replicas:
-            raise ConfigError(
-                f"uch-ccpi needs servers >= 2 x replicas (a chunk's targets differ from the "
-                f"previous chunk's): {ctx.servers} servers < 2 x {p.replicas}"
-            )
-        cluster = UnicastCluster(self.sim, UnicastConfig.from_params(p), ctx.stats, ctx.trace,
-                                 gateway_index=ctx.gateway_index,
-                                 server_index=ctx.server_index)
+        cluster = unicast_cluster(ctx, p, model="uch-ccpi")
         rerates = ctx.stats.counter(Metric("rerates", Kind.COUNT, Scope.SERVER, "message",
                                            "RATE-SET messages sent by the server"))
         cluster.gateways = [_Gateway(cluster, i) for i in range(1, ctx.gateways + 1)]

@@ -1,9 +1,10 @@
 """surge.protocols: storage protocol machinery shared by several models.
 
-A protocol module holds what two or more models have in common (the unicast gateway
-engine and server receive path of models 5 and 6; the bid queues, window selection,
-Replicast engine and Replicast-H protocol of models 7, 8, 9 and a), so that models never
-import each other. Imports ``sim``, ``config``, ``network``, ``storage`` and ``stats``.
+A protocol module holds what two or more models have in common (the random-event engine
+of models 1, 1.1, 2 and 2.1; the unicast gateway engine and server receive path of models
+5 and 6; the bid queues, window selection, Replicast engine and Replicast-H protocol of
+models 7, 8, 9 and a), so that models never import each other. Imports ``sim``,
+``config``, ``network``, ``storage`` and ``stats``.
 """
 
 from surge.protocols.bids import (
@@ -16,6 +17,17 @@ from surge.protocols.bids import (
     RegularBidQueue,
     SparseBidQueue,
 )
+from surge.protocols.context import RunContextLike
+from surge.protocols.events import (
+    EventCluster,
+    EventNode,
+    EventParams,
+    FixedInterval,
+    IntervalWithBackoff,
+    Pacing,
+    PeerChoice,
+    TokenBucketPacing,
+)
 from surge.protocols.replicast import (
     ReplicastCluster,
     ReplicastConfigNote,
@@ -25,7 +37,13 @@ from surge.protocols.replicast import (
     Transfer,
     resize_servers,
 )
-from surge.protocols.replicast_h import HGateway, HServer, ReplicastHParams, replicast_h_config
+from surge.protocols.replicast_h import (
+    HGateway,
+    HServer,
+    ReplicastHParams,
+    replicast_h_cluster,
+    replicast_h_config,
+)
 from surge.protocols.reservation import (
     ProxyMirror,
     ReplicastConfig,
@@ -43,6 +61,7 @@ from surge.protocols.unicast import (
     UnicastMetrics,
     UnicastParams,
     UnicastServer,
+    unicast_cluster,
 )
 
 __all__ = [
@@ -52,9 +71,16 @@ __all__ = [
     "BidState",
     "BidTimings",
     "DoubleBookingBidQueue",
+    "EventCluster",
+    "EventNode",
+    "EventParams",
+    "FixedInterval",
     "GatewayBidQueue",
     "HGateway",
     "HServer",
+    "IntervalWithBackoff",
+    "Pacing",
+    "PeerChoice",
     "ProxyMirror",
     "RegularBidQueue",
     "ReplicastCluster",
@@ -65,7 +91,9 @@ __all__ = [
     "ReplicastMetrics",
     "ReplicastParams",
     "ReplicastServer",
+    "RunContextLike",
     "SparseBidQueue",
+    "TokenBucketPacing",
     "Transfer",
     "UnicastCluster",
     "UnicastConfig",
@@ -76,7 +104,9 @@ __all__ = [
     "best_intersection",
     "best_sequence",
     "configure_replicast",
+    "replicast_h_cluster",
     "replicast_h_config",
     "replicast_servers",
     "resize_servers",
+    "unicast_cluster",
 ]

@@ -42,14 +42,16 @@ transfers of one gateway overlap on its link).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from surge.config.params import param
 from surge.network import NegotiatingGroup
 from surge.protocols.bids import (
     Bid,
     BidState,
+    BidTimings,
     DoubleBookingBidQueue,
     GatewayBidQueue,
     SparseBidQueue,
@@ -59,12 +61,21 @@ from surge.protocols.replicast import (
     ReplicastGateway,
     ReplicastServer,
     Transfer,
+    resize_servers,
 )
-from surge.protocols.reservation import ReplicastConfig, ReplicastParams, configure_replicast
+from surge.protocols.reservation import (
+    ReplicastConfig,
+    ReplicastParams,
+    configure_replicast,
+    replicast_servers,
+)
 from surge.sim.units import US
 from surge.stats.trace import V
 
-__all__ = ["HGateway", "HServer", "ReplicastHParams", "replicast_h_config"]
+if TYPE_CHECKING:
+    from surge.protocols.context import RunContextLike
+
+__all__ = ["HGateway", "HServer", "ReplicastHParams", "replicast_h_cluster", "replicast_h_config"]
 
 _H_MULTIPLIER_PCT = 110
 _H_RETRY_MULTIPLIER_PCT = 120
@@ -92,6 +103,39 @@ def replicast_h_config(p: ReplicastParams) -> ReplicastConfig:
     if cfg.bid_window < _MIN_WINDOW_FRAMES * cfg.t_frame:
         cfg = configure_replicast(p, bid_multiplier_pct=_H_RETRY_MULTIPLIER_PCT)
     return dataclasses.replace(cfg, min_duration=cfg.bid_window - cfg.trip)
+
+
+def replicast_h_cluster(ctx: RunContextLike, p: ReplicastHParams, *, model: str,
+                        bid_queue: Callable[[BidTimings], SparseBidQueue]) -> ReplicastCluster:
+    """The cluster of a Replicast-H model (8 or 9): servers differ only by their bid queue.
+
+    Adjusts the server count to SURGE's negotiating-group rule first (the collector's node
+    list and ``ctx.servers`` follow; see :func:`~surge.protocols.replicast.resize_servers`),
+    then creates the gateways and the servers. The caller starts the cluster.
+
+    Args:
+        ctx: the run (simulation, cluster size, stats, trace, node indexes).
+        p: the model's parameters.
+        model: the model's name, for notes and errors.
+        bid_queue: makes a server's bid queue from the bid timings
+            (:class:`~surge.protocols.bids.SparseBidQueue`, or the double-booking one).
+
+    Raises:
+        ConfigError: ``strict_config`` and the server count breaks SURGE's rule.
+    """
+    servers, note = replicast_servers(ctx.servers, p.group_size, strict=p.strict_config,
+                                      model=model)
+    resize_servers(ctx.stats, gateways=ctx.gateways, requested=ctx.servers, servers=servers,
+                   note=note, trace=ctx.trace)
+    ctx.servers = servers
+    cfg = replicast_h_config(p)
+    cluster = ReplicastCluster(ctx.sim, cfg, ctx.stats, ctx.trace,
+                               gateway_index=ctx.gateway_index, server_index=ctx.server_index)
+    timings = BidTimings(cfg.t_ctl, cfg.trip, cfg.bid_window, cfg.t_chunk, cfg.gap)
+    cluster.set_nodes(
+        [HGateway(cluster, i, p.max_bid_wait_ns) for i in range(1, ctx.gateways + 1)],
+        [HServer(cluster, i, bid_queue(timings)) for i in range(1, servers + 1)])
+    return cluster
 
 
 class HServer(ReplicastServer):

@@ -56,7 +56,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from surge.config.params import param
+from surge.config.params import ConfigError, param
 from surge.network import Flow, Node, Role, TokenBucket, effective_bits_per_s
 from surge.sim.units import GBPS, KIB, MIB, US, S
 from surge.stats import Kind, Metric, Scope, StatsCollector
@@ -65,6 +65,7 @@ from surge.storage import ChunkSource, ConstLatencyDisk, QueueUnit, admission_de
 from surge.storage.chunk import Chunk
 
 if TYPE_CHECKING:
+    from surge.protocols.context import RunContextLike
     from surge.sim import Simulation
 
 __all__ = [
@@ -77,6 +78,7 @@ __all__ = [
     "UnicastMetrics",
     "UnicastParams",
     "UnicastServer",
+    "unicast_cluster",
 ]
 
 #: SURGE's leaky-bucket capacity: one jumbo frame plus one 300-byte PDU, in bits. SURGE
@@ -296,6 +298,27 @@ class UnicastCluster:
         """Start every gateway's first chunk at time 0."""
         for gw in self.gateways:
             self.sim.schedule(0, gw.try_new_chunk)
+
+
+def unicast_cluster(ctx: RunContextLike, p: UnicastParams, *, model: str) -> UnicastCluster:
+    """Check the server count and create a unicast model's cluster (nodes still to add).
+
+    Args:
+        ctx: the run (simulation, cluster size, stats, trace, node indexes).
+        p: the model's parameters.
+        model: the model's name, for the error message.
+
+    Raises:
+        ConfigError: fewer than ``2 * replicas`` servers (a chunk's targets differ from the
+            previous chunk's).
+    """
+    if ctx.servers < 2 * p.replicas:
+        raise ConfigError(
+            f"{model} needs servers >= 2 x replicas (a chunk's targets differ from the "
+            f"previous chunk's): {ctx.servers} servers < 2 x {p.replicas}"
+        )
+    return UnicastCluster(ctx.sim, UnicastConfig.from_params(p), ctx.stats, ctx.trace,
+                          gateway_index=ctx.gateway_index, server_index=ctx.server_index)
 
 
 class UnicastGateway(Node):

@@ -1,0 +1,224 @@
+"""Tests of surge.optimizer: ask/tell, determinism, persistence, failures, errors."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from surge.optimizer import EnsembleOptimizer, maximize, minimize
+from surge.problems import Branin, Hartmann3
+
+
+def _sphere(x: np.ndarray) -> float:
+    return float(-((x - np.array([0.3, -2.0])) ** 2).sum())
+
+
+BOUNDS = [(-1.0, 1.0), (-5.0, 5.0)]
+
+
+def _drive(opt: EnsembleOptimizer, f, n: int, q: int = 1) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
+    asked = []
+    for _ in range(n):
+        xs = opt.ask(q)
+        asked.append(xs)
+        opt.tell(xs, [f(x) for x in xs])
+    return asked
+
+
+class TestAskTell:
+    def test_constructor_only_stores(self) -> None:
+        """The constructor stores its arguments and creates no learned state."""
+        opt = EnsembleOptimizer(BOUNDS, n_networks=3, seed=4)
+        assert opt.n_networks == 3 and opt.seed == 4
+        assert not hasattr(opt, "model_")
+        assert "n_networks=3" in repr(opt)
+
+    @pytest.mark.parametrize("q", [1, 4, 9])
+    def test_ask_q_distinct_in_bounds(self, q: int) -> None:
+        """ask(q) returns q distinct points inside the bounds, in both phases."""
+        opt = EnsembleOptimizer(BOUNDS, n_networks=3, seed=1)
+        for _ in range(max(6, 30 // q)):
+            xs = opt.ask(q)
+            assert xs.shape == (q, 2)
+            assert opt.space_.contains(xs).all()
+            assert len({tuple(x) for x in xs}) == q
+            opt.tell(xs, [_sphere(x) for x in xs])
+        assert opt.phase_ == "main"
+
+    def test_integer_parameters(self) -> None:
+        """Integer parameters are proposed as integers within their bounds."""
+        opt = EnsembleOptimizer([(0.0, 1.0), (1, 6)], integer=[1], n_networks=2, seed=0)
+        for _ in range(20):
+            xs = opt.ask(2)
+            assert np.all(xs[:, 1] == np.round(xs[:, 1]))
+            assert np.all((xs[:, 1] >= 1) & (xs[:, 1] <= 6))
+            opt.tell(xs, [-(x[0] - 0.5) ** 2 - (x[1] - 4) ** 2 for x in xs])
+        assert opt.best_x_[1] == 4.0
+
+    def test_same_seed_same_run(self) -> None:
+        """Two optimizers with the same seed make bit-identical suggestions."""
+        a = _drive(EnsembleOptimizer(BOUNDS, n_networks=3, seed=7), _sphere, 30)
+        b = _drive(EnsembleOptimizer(BOUNDS, n_networks=3, seed=7), _sphere, 30)
+        c = _drive(EnsembleOptimizer(BOUNDS, n_networks=3, seed=8), _sphere, 30)
+        for xa, xb in zip(a, b, strict=True):
+            np.testing.assert_array_equal(xa, xb)
+        assert any(not np.array_equal(xa, xc) for xa, xc in zip(a, c, strict=True))
+
+    def test_save_load_resumes_identically(self, tmp_path: Path) -> None:
+        """A saved and reloaded optimizer makes the same next suggestions as the original."""
+        opt = EnsembleOptimizer(BOUNDS, n_networks=4, seed=3)
+        _drive(opt, _sphere, 25)
+        opt.ask(2)  # a pending batch survives the round trip too
+        path = tmp_path / "state.pt"
+        opt.save(path)
+        twin = EnsembleOptimizer.load(path)
+        np.testing.assert_array_equal(twin.X_, opt.X_)
+        for _ in range(5):
+            xa, xb = opt.ask(2), twin.ask(2)
+            np.testing.assert_array_equal(xa, xb)
+            ya = [_sphere(x) for x in xa]
+            opt.tell(xa, ya)
+            twin.tell(xb, ya)
+
+    def test_told_points_need_not_be_asked(self) -> None:
+        """tell() accepts points that ask() never proposed."""
+        opt = EnsembleOptimizer(BOUNDS, n_networks=2, seed=0)
+        opt.tell(np.array([[0.3, -2.0], [0.0, 0.0]]), [0.0, -4.09])
+        assert opt.best_y_ == 0.0
+        np.testing.assert_allclose(opt.best_x_, [0.3, -2.0])
+
+    def test_adaptive_pretraining_split(self) -> None:
+        """The main phase starts between the minimum and maximum pretraining sizes."""
+        opt = EnsembleOptimizer(BOUNDS, n_networks=3, seed=2)
+        while opt.stats().phase == "pretrain" and opt.stats().n_told < 100:
+            xs = opt.ask(1)
+            opt.tell(xs, [_sphere(xs[0])])
+        size = opt.stats().pretrain_size
+        assert size is not None
+        assert opt.pretrain_min <= size <= opt.pretrain_max
+
+
+class TestFailures:
+    def test_nan_recorded_and_run_continues(self) -> None:
+        """A NaN value is recorded as failed, never best, and the run goes on."""
+        calls = {"n": 0}
+
+        def f(x: np.ndarray) -> float:
+            calls["n"] += 1
+            return math.nan if calls["n"] % 5 == 0 else _sphere(x)
+
+        res = maximize(f, BOUNDS, budget=30, n_networks=2, seed=0)
+        assert res.n_evaluations == 30
+        assert res.n_failed == 6
+        assert math.isfinite(res.y)
+        assert sum(not e.ok for e in res.history) == 6
+        assert res.optimizer.stats().n_failed == 6
+
+    def test_exception_recorded(self) -> None:
+        """An exception inside f is recorded with its message and the run continues."""
+
+        def f(x: np.ndarray) -> float:
+            if x[0] > 0.5:
+                raise RuntimeError("simulator crashed")
+            return _sphere(x)
+
+        res = maximize(f, BOUNDS, budget=25, n_networks=2, seed=1)
+        failed = [e for e in res.history if not e.ok]
+        assert failed and all("simulator crashed" in (e.error or "") for e in failed)
+        assert res.x[0] <= 0.5
+
+    def test_all_failed_raises(self) -> None:
+        """A run in which every evaluation fails raises RuntimeError."""
+        with pytest.raises(RuntimeError, match="all 10 evaluations failed"):
+            maximize(lambda x: math.nan, BOUNDS, budget=10, n_networks=1)
+
+
+class TestErrors:
+    def test_bounds_low_ge_high(self) -> None:
+        """Bounds with low >= high are rejected at construction."""
+        with pytest.raises(ValueError, match="low < high"):
+            EnsembleOptimizer([(0.0, 1.0), (2.0, 2.0)])
+
+    def test_budget_below_pretraining(self) -> None:
+        """A budget below the pretraining size is rejected with the size in the message."""
+        with pytest.raises(ValueError, match=r"pretraining size \(6 random points"):
+            maximize(_sphere, BOUNDS, budget=5)
+
+    def test_non_callable(self) -> None:
+        """A non-callable objective is rejected."""
+        with pytest.raises(TypeError, match="callable"):
+            maximize(3.0, BOUNDS, budget=10)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize(
+        ("kwargs", "match"),
+        [({"n_networks": 0}, "n_networks"), ({"seed": -1}, "seed"), ({"local_every": 0}, "local")],
+    )
+    def test_bad_parameters(self, kwargs: dict[str, int], match: str) -> None:
+        """Invalid constructor parameters raise ValueError naming the parameter."""
+        with pytest.raises(ValueError, match=match):
+            EnsembleOptimizer(BOUNDS, **kwargs)  # type: ignore[arg-type]
+
+    def test_bad_q_and_tell_shapes(self) -> None:
+        """ask(0), mismatched tell shapes and out-of-bounds points are rejected."""
+        opt = EnsembleOptimizer(BOUNDS)
+        with pytest.raises(ValueError, match="q"):
+            opt.ask(0)
+        with pytest.raises(ValueError, match="values"):
+            opt.tell(np.zeros((2, 2)), [1.0])
+        with pytest.raises(ValueError, match="outside"):
+            opt.tell(np.array([[2.0, 0.0]]), [1.0])
+
+
+class TestQuality:
+    def test_maximize_sphere(self) -> None:
+        """maximize finds the top of a 2-D concave quadratic within 1e-3 in 60 evaluations."""
+        res = maximize(_sphere, BOUNDS, budget=60, n_networks=3, seed=0)
+        assert np.abs(res.x - np.array([0.3, -2.0])).max() < 1e-3
+        assert len(res.history) == 60
+        assert all(e.duration_s >= 0 and e.overhead_s > 0 for e in res.history)
+        assert res.history[-1].started_s > res.history[0].started_s
+
+    def test_minimize_branin(self) -> None:
+        """minimize brings Branin within 0.01 of its minimum in 80 evaluations."""
+        p = Branin()
+        res = minimize(p, p.bounds, budget=80, n_networks=3, seed=1)
+        assert p.regret(res.y) < 0.01
+
+    def test_hartmann3(self) -> None:
+        """Hartmann-3's global maximum is found to within 0.01 in 120 evaluations."""
+        p = Hartmann3()
+        res = maximize(p, p.bounds, budget=120, n_networks=3, seed=0)
+        assert p.distance(res.x) < 0.01
+
+    def test_noisy_objective(self) -> None:
+        """With noise 0.2 on Hartmann-3, the reported point is within 0.1 of the optimum
+        in true value, and its reported value is less optimistic than the luckiest draw."""
+        p = Hartmann3(noise_std=0.2, seed=5)
+        res = maximize(p, p.bounds, budget=100, n_networks=3, seed=0, noisy=True)
+        assert p.regret(float(p.evaluate_true(res.x))) < 0.1
+        luckiest = max(e.y for e in res.history if e.ok)
+        assert res.y < luckiest
+
+
+class TestInFlight:
+    def test_overlapping_asks_never_repeat_in_flight_points(self) -> None:
+        """Points asked but not yet told are never proposed again by a later ask."""
+        opt = EnsembleOptimizer(BOUNDS, n_networks=2, seed=4)
+        _drive(opt, _sphere, 12)
+        first = opt.ask(3)
+        second = opt.ask(3)
+        both = np.concatenate([first, second])
+        assert len({tuple(x) for x in both}) == 6
+        opt.tell(both, [_sphere(x) for x in both])
+
+    def test_every_told_proposal_is_credited(self) -> None:
+        """Proposals told back in native units (any scale) are all matched and credited."""
+        opt = EnsembleOptimizer([(-3.7, 11.3), (1e-3, 7e-3)], n_networks=2, seed=1)
+        for _ in range(30):
+            xs = opt.ask(2)
+            opt.tell(xs, [-(x[0] - 1.0) ** 2 - 1e4 * (x[1] - 4e-3) ** 2 for x in xs])
+        assert opt.pending_ == {}
+        assert opt.stick_evals_.sum() > 0

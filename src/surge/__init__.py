@@ -4,8 +4,9 @@ Simulate a storage cluster of any size in integer nanoseconds (:mod:`surge.sim`,
 :mod:`surge.network`, :mod:`surge.storage`, :mod:`surge.models`), and optimize expensive
 noisy black boxes with an ensemble of neural networks (:mod:`surge.optimizer`).
 
-``import surge`` loads neither torch nor matplotlib; the optimizer names below are
-imported on first use.
+``import surge`` loads neither torch nor matplotlib; the names below other than
+``Simulation`` are imported on first use: ``maximize``/``minimize``/``EnsembleOptimizer``
+(the optimizer), ``run_model`` (a simulation), ``tune``/``sweep`` (the two together).
 """
 
 from __future__ import annotations
@@ -18,16 +19,24 @@ __version__ = "0.1.0"
 
 __all__ = [
     "EnsembleOptimizer",
+    "ModelSystem",
     "Simulation",
     "__version__",
     "maximize",
     "minimize",
+    "run_model",
+    "sweep",
+    "tune",
 ]
 
 _LAZY = {
     "EnsembleOptimizer": "surge.optimizer",
+    "ModelSystem": "surge.tuning",
     "maximize": "surge.optimizer",
     "minimize": "surge.optimizer",
+    "run_model": "surge.models",
+    "sweep": "surge.tuning",
+    "tune": "surge.tuning",
 }
 
 

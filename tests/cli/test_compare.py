@@ -35,7 +35,6 @@ class TestPlan:
 class TestRun:
     def test_subset_writes_table_csv_and_plots(self, tmp_path: Path) -> None:
         """Two models, one configuration, 100 us: markdown, CSV and two PNGs."""
-        pytest.importorskip("matplotlib")
         code = compare.run(_args("--models", "5,7", "--configs", "30x90-16K", "--time",
                                  "100us", "--out", str(tmp_path), "-q"))
         assert code == 0

@@ -69,11 +69,12 @@ from dataclasses import dataclass
 from surge.config.params import ConfigError, param
 from surge.models.registry import Model, register_model
 from surge.network import Node, Role, TokenBucket, effective_bits_per_s
+from surge.protocols.metrics import StorageMetrics, declare_disk_probes
 from surge.protocols.windowed import Write, WriteWindow
 from surge.sim.units import GBPS, KIB, US, S
 from surge.stats import Kind, Metric, Scope, StatsCollector
 from surge.stats.trace import VV, VVV, Trace
-from surge.storage import ChunkSource, QueueUnit, VarLatencyDisk
+from surge.storage import ChunkSource, VarLatencyDisk
 
 __all__ = ["CommandWindow", "CommandWindowParams"]
 
@@ -151,27 +152,16 @@ class _Config:
         return size_bytes * _BITS_PER_BYTE * S // self.link_bps
 
 
-class _Metrics:
+class _Metrics(StorageMetrics):
     """SURGE's common protocol statistics, the standard metrics, and the disk's."""
 
     def __init__(self, stats: StatsCollector) -> None:
-        both = Scope.GATEWAY | Scope.SERVER
-        self.chunk = stats.counter(Metric("chunk", Kind.COUNT, Scope.GATEWAY, "write",
-                                          "writes acknowledged (128 KiB each by default)"))
-        self.replica = stats.counter(Metric("replica", Kind.COUNT, Scope.GATEWAY, "replica",
-                                            "replica acks received (one per write)"))
-        self.txbytes = stats.counter(Metric("txbytes", Kind.BYTES, both, "B",
-                                            "bytes sent (control PDUs and data)"))
-        self.rxbytes = stats.counter(Metric("rxbytes", Kind.BYTES, both, "B",
-                                            "bytes received"))
-        self.event = stats.counter(Metric("event", Kind.COUNT, both, "event",
-                                          "messages handled by the node"))
-        self.throughput = stats.counter(Metric(
-            "throughput", Kind.RATE, Scope.GATEWAY, "B/s",
-            "acknowledged write data per simulated second"))
-        self.chunk_latency = stats.distribution(Metric(
-            "chunk_latency", Kind.DISTRIBUTION, Scope.GATEWAY, "ns",
-            "write latency: request sent to ack received"))
+        super().__init__(
+            stats, chunk_unit="write",
+            chunk_help="writes acknowledged (128 KiB each by default)",
+            replica_help="replica acks received (one per write)",
+            throughput_help="acknowledged write data per simulated second",
+            latency_help="write latency: request sent to ack received")
         self.extra = stats.distribution(Metric(
             "disk_extra_latency", Kind.DISTRIBUTION, Scope.SERVER, "ns",
             "queue-depth extra latency of each write (the variable-latency disk's step "
@@ -398,21 +388,7 @@ class CommandWindow(Model[CommandWindowParams]):
             self.sim.schedule(0, gw.kick)
 
     def _declare_probes(self, stats: StatsCollector) -> None:
-        by_index = {s.index: s for s in self.servers}
-
-        def probe(fn: Callable[[_Server], float]) -> Callable[[int], float]:
-            return lambda i: fn(by_index[i])
-
-        stats.sampled(Metric("rxbusy", Kind.PERCENT, Scope.SERVER, "%",
-                             "share of time the server's receive link is busy"),
-                      probe(lambda s: s.rx_busy_until_now()))
-        stats.sampled(Metric("diskbusy", Kind.PERCENT, Scope.SERVER, "%",
-                             "share of time the server's disk is writing"),
-                      probe(lambda s: s.disk.busy_ns))
-        stats.sampled(Metric("qdepth", Kind.SAMPLES, Scope.SERVER, "chunks",
-                             "disk queue depth in chunks, sampled every interval"),
-                      probe(lambda s: s.disk.queue_depth(QueueUnit.CHUNKS)[0]))
-        stats.sampled(Metric("disk-frame-bufs", Kind.SAMPLES, Scope.SERVER, "frames",
-                             "disk queue depth in frame buffers, sampled every interval"),
-                      probe(lambda s: s.disk.queue_depth(QueueUnit.FRAMES)[0]))
-
+        declare_disk_probes(
+            stats, self.servers, rx_busy=lambda s: s.rx_busy_until_now(),
+            rxbusy_help="share of time the server's receive link is busy",
+            diskbusy_help="share of time the server's disk is writing", qdepth=True)

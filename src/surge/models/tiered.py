@@ -102,12 +102,12 @@ Reference defects fixed
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from surge.config.params import ConfigError, param
 from surge.models.registry import Model, register_model
 from surge.network import Node, Role, effective_bits_per_s
+from surge.protocols.metrics import declare_disk_probes
 from surge.protocols.windowed import Write, WriteWindow
 from surge.sim.units import GBPS, KIB, MIB, US, S
 from surge.stats import Kind, Metric, Scope, StatsCollector
@@ -677,24 +677,16 @@ class Tiered(Model[TieredParams]):
         self.sim.schedule(0, self.initiator.start)
 
     def _declare_probes(self, stats: StatsCollector) -> None:
-        targets: dict[int, _Target] = {t.index: t for t in [self.ssd, *self.hdds]}
         ssd, hdds = self.ssd, self.hdds
-
-        def per_target(fn: Callable[[_Target], float]) -> Callable[[int], float]:
-            return lambda i: fn(targets[i])
 
         def depth(t: _Target) -> int:
             return t.disk.queue_depth(QueueUnit.CHUNKS)[0]
 
-        stats.sampled(Metric("rxbusy", Kind.PERCENT, Scope.SERVER, "%",
-                             "share of time the target's receive link is busy"),
-                      per_target(lambda t: t.rx_busy_until_now()))
-        stats.sampled(Metric("diskbusy", Kind.PERCENT, Scope.SERVER, "%",
-                             "share of time the target's disk is writing"),
-                      per_target(lambda t: t.disk.busy_ns))
-        stats.sampled(Metric("qdepth", Kind.SAMPLES, Scope.SERVER, "chunks",
-                             "disk queue depth in chunks, sampled every interval"),
-                      per_target(depth))
+        declare_disk_probes(
+            stats, [ssd, *hdds], rx_busy=lambda t: t.rx_busy_until_now(),
+            rxbusy_help="share of time the target's receive link is busy",
+            diskbusy_help="share of time the target's disk is writing", qdepth=True,
+            frame_bufs=False)
         tier = "; a tier-level series, reported under the one initiator"
         stats.sampled(Metric("ssd_qdepth", Kind.SAMPLES, Scope.GATEWAY, "chunks",
                              "SSD disk queue depth in chunks" + tier),

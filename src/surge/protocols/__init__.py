@@ -3,8 +3,9 @@
 A protocol module holds what two or more models have in common (the random-event engine
 of models 1, 1.1, 2 and 2.1; the unicast gateway engine and server receive path of models
 5 and 6; the bid queues, window selection, Replicast engine and Replicast-H protocol of
-models 7, 8, 9 and a), so that models never import each other. Imports ``sim``,
-``config``, ``network``, ``storage`` and ``stats``.
+models 7, 8, 9 and a; the common storage-protocol statistics of models 5 to c), so that
+models never import each other. Imports ``sim``, ``config``, ``network``, ``storage`` and
+``stats``.
 """
 
 from surge.protocols.bids import (
@@ -28,6 +29,7 @@ from surge.protocols.events import (
     PeerChoice,
     TokenBucketPacing,
 )
+from surge.protocols.metrics import DiskServer, StorageMetrics, declare_disk_probes
 from surge.protocols.replicast import (
     ReplicastCluster,
     ReplicastConfigNote,
@@ -70,6 +72,7 @@ __all__ = [
     "BidQueue",
     "BidState",
     "BidTimings",
+    "DiskServer",
     "DoubleBookingBidQueue",
     "EventCluster",
     "EventNode",
@@ -93,6 +96,7 @@ __all__ = [
     "ReplicastServer",
     "RunContextLike",
     "SparseBidQueue",
+    "StorageMetrics",
     "TokenBucketPacing",
     "Transfer",
     "UnicastCluster",
@@ -104,6 +108,7 @@ __all__ = [
     "best_intersection",
     "best_sequence",
     "configure_replicast",
+    "declare_disk_probes",
     "replicast_h_cluster",
     "replicast_h_config",
     "replicast_servers",

@@ -47,12 +47,13 @@ from surge.network import (
     next_negotiating_group,
 )
 from surge.protocols.bids import BidQueue, BidState
+from surge.protocols.metrics import StorageMetrics, declare_disk_probes
 from surge.protocols.reservation import ReplicastConfig
 from surge.sim.units import US, S
 from surge.stats import Kind, Metric, Scope, StatsCollector
 from surge.stats.collector import NodeInfo
 from surge.stats.trace import VV, Trace
-from surge.storage import ChunkSource, ConstLatencyDisk, QueueUnit
+from surge.storage import ChunkSource, ConstLatencyDisk
 from surge.storage.chunk import Chunk
 
 if TYPE_CHECKING:
@@ -95,33 +96,13 @@ def resize_servers(stats: StatsCollector, *, gateways: int, requested: int, serv
     warnings.warn(note, ReplicastConfigNote, stacklevel=3)
 
 
-class ReplicastMetrics:
+class ReplicastMetrics(StorageMetrics):
     """SURGE's common protocol statistics, the standard metrics, and the Replicast ones."""
 
     def __init__(self, stats: StatsCollector) -> None:
-        both = Scope.GATEWAY | Scope.SERVER
+        super().__init__(stats, txbytes_help="bytes sent, a multicast counted once per "
+                                             "receiving member")
         gw, srv = Scope.GATEWAY, Scope.SERVER
-        self.chunk = stats.counter(Metric("chunk", Kind.COUNT, gw, "chunk",
-                                          "chunks fully acknowledged (R acks)"))
-        self.replica = stats.counter(Metric("replica", Kind.COUNT, gw, "replica",
-                                            "replica acks received"))
-        self.txbytes = stats.counter(Metric(
-            "txbytes", Kind.BYTES, both, "B",
-            "bytes sent, a multicast counted once per receiving member"))
-        self.txbytes_wire = stats.counter(Metric(
-            "txbytes-wire", Kind.BYTES, both, "B",
-            "bytes on the sender's link (a multicast once, SURGE's txbytes)"))
-        self.rxbytes = stats.counter(Metric("rxbytes", Kind.BYTES, both, "B",
-                                            "bytes received"))
-        self.event = stats.counter(Metric("event", Kind.COUNT, both, "event",
-                                          "messages handled by the node"))
-        self.throughput = stats.counter(Metric(
-            "throughput", Kind.RATE, gw, "B/s",
-            "acknowledged chunk data per simulated second (a chunk counts once all R "
-            "replicas are acked)"))
-        self.chunk_latency = stats.distribution(Metric(
-            "chunk_latency", Kind.DISTRIBUTION, gw, "ns",
-            "chunk creation to its R-th replica ack"))
         self.chunk_aborts = stats.counter(Metric(
             "chunk-aborts", Kind.COUNT, gw, "chunk",
             "chunks dropped because no R bids overlapped (SURGE 'WARNING: chunk-abort')"))
@@ -147,6 +128,12 @@ class ReplicastMetrics:
             "accepted reservations overlapping an earlier accepted one on the same server"))
         self.reads = stats.counter(Metric("reads", Kind.COUNT, srv, "chunk",
                                           "chunk reads (the read option)"))
+
+    def declare_after_txbytes(self, stats: StatsCollector) -> None:
+        """``txbytes-wire``, next to the ``txbytes`` it qualifies."""
+        self.txbytes_wire = stats.counter(Metric(
+            "txbytes-wire", Kind.BYTES, Scope.GATEWAY | Scope.SERVER, "B",
+            "bytes on the sender's link (a multicast once, SURGE's txbytes)"))
 
 
 class ReplicastCluster:
@@ -181,20 +168,11 @@ class ReplicastCluster:
         self.gateways = gateways
         self.servers = servers
         self.groups = negotiating_groups(servers, self.cfg.group_size)
-        by_index = {s.index: s for s in servers}
-        self.stats.sampled(
-            Metric("rxbusy", Kind.PERCENT, Scope.SERVER, "%",
-                   "share of time the server's receive link is busy (data and control, "
-                   "bits at line rate)"),
-            lambda i: by_index[i].rx_busy_ns)
-        self.stats.sampled(
-            Metric("diskbusy", Kind.PERCENT, Scope.SERVER, "%",
-                   "share of time the server's disk is writing or reading"),
-            lambda i: by_index[i].disk.busy_ns)
-        self.stats.sampled(
-            Metric("disk-frame-bufs", Kind.SAMPLES, Scope.SERVER, "frames",
-                   "disk queue depth in frame buffers, sampled every interval"),
-            lambda i: by_index[i].disk.queue_depth(QueueUnit.FRAMES)[0])
+        declare_disk_probes(
+            self.stats, servers, rx_busy=lambda s: s.rx_busy_ns,
+            rxbusy_help="share of time the server's receive link is busy (data and control, "
+                        "bits at line rate)",
+            diskbusy_help="share of time the server's disk is writing or reading")
 
     def start(self) -> None:
         """Start every gateway's first chunk at time 0."""

@@ -58,10 +58,11 @@ from typing import TYPE_CHECKING, Any
 
 from surge.config.params import ConfigError, param
 from surge.network import Flow, Node, Role, TokenBucket, effective_bits_per_s
+from surge.protocols.metrics import StorageMetrics, declare_disk_probes
 from surge.sim.units import GBPS, KIB, MIB, US, S
 from surge.stats import Kind, Metric, Scope, StatsCollector
 from surge.stats.trace import VV, Trace, V
-from surge.storage import ChunkSource, ConstLatencyDisk, QueueUnit, admission_delay_ns
+from surge.storage import ChunkSource, ConstLatencyDisk, admission_delay_ns
 from surge.storage.chunk import Chunk
 
 if TYPE_CHECKING:
@@ -191,28 +192,11 @@ class UnicastConfig:
         return size_bytes * _BITS_PER_BYTE * S // bits_per_s
 
 
-class UnicastMetrics:
+class UnicastMetrics(StorageMetrics):
     """The common protocol statistics (SURGE's names) plus surge's standard metrics."""
 
     def __init__(self, stats: StatsCollector) -> None:
-        both = Scope.GATEWAY | Scope.SERVER
-        self.chunk = stats.counter(Metric("chunk", Kind.COUNT, Scope.GATEWAY, "chunk",
-                                          "chunks fully acknowledged (R acks)"))
-        self.replica = stats.counter(Metric("replica", Kind.COUNT, Scope.GATEWAY, "replica",
-                                            "replica acks received"))
-        self.txbytes = stats.counter(Metric("txbytes", Kind.BYTES, both, "B",
-                                            "bytes sent (control PDUs and data)"))
-        self.rxbytes = stats.counter(Metric("rxbytes", Kind.BYTES, both, "B",
-                                            "bytes received"))
-        self.event = stats.counter(Metric("event", Kind.COUNT, both, "event",
-                                          "messages handled by the node"))
-        self.throughput = stats.counter(Metric(
-            "throughput", Kind.RATE, Scope.GATEWAY, "B/s",
-            "acknowledged chunk data per simulated second (a chunk counts once all R "
-            "replicas are acked)"))
-        self.chunk_latency = stats.distribution(Metric(
-            "chunk_latency", Kind.DISTRIBUTION, Scope.GATEWAY, "ns",
-            "chunk creation to its R-th replica ack"))
+        super().__init__(stats)
         self.replica_latency = stats.distribution(Metric(
             "replica_latency", Kind.DISTRIBUTION, Scope.GATEWAY, "ns",
             "put request sent to replica ack received"))
@@ -280,19 +264,10 @@ class UnicastCluster:
 
     def declare_busy_metrics(self) -> None:
         """rxbusy, diskbusy and disk-frame-bufs: probes over the servers."""
-        by_index = {s.index: s for s in self.servers}
-        self.stats.sampled(
-            Metric("rxbusy", Kind.PERCENT, Scope.SERVER, "%",
-                   "share of time the server's receive link is busy (data and control)"),
-            lambda i: by_index[i].rx_busy_until_now())
-        self.stats.sampled(
-            Metric("diskbusy", Kind.PERCENT, Scope.SERVER, "%",
-                   "share of time the server's disk is writing"),
-            lambda i: by_index[i].disk.busy_ns)
-        self.stats.sampled(
-            Metric("disk-frame-bufs", Kind.SAMPLES, Scope.SERVER, "frames",
-                   "disk queue depth in frame buffers, sampled every interval"),
-            lambda i: by_index[i].disk.queue_depth(QueueUnit.FRAMES)[0])
+        declare_disk_probes(
+            self.stats, self.servers, rx_busy=lambda s: s.rx_busy_until_now(),
+            rxbusy_help="share of time the server's receive link is busy (data and control)",
+            diskbusy_help="share of time the server's disk is writing")
 
     def start(self) -> None:
         """Start every gateway's first chunk at time 0."""

@@ -153,3 +153,23 @@ class TestModelParams:
         result = tune(PING, ["trip_ns=500ns:3us"], "minimize rtt.mean", budget=4, seed=5)
         assert all(t.status == "ok" for t in result.trials)
         assert all(isinstance(t.params["trip_ns"], int) for t in result.trials)
+
+
+class TestRandomDesign:
+    def test_random_points_in_range_and_deterministic(self) -> None:
+        """A random design stays inside the ranges, rounds ints, and repeats for a seed."""
+        from surge.tuning import TuneSpace, parse_param, random_design
+
+        space = TuneSpace([parse_param("window=1:8:int"),
+                           parse_param("request_bytes=64:9000:int:log")])
+        a = random_design(space, 6, seed=3)
+        assert a == random_design(space, 6, seed=3) != random_design(space, 6, seed=4)
+        assert all(1 <= p["window"] <= 8 and 64 <= p["request_bytes"] <= 9000 for p in a)
+        assert all(isinstance(p["window"], int) for p in a)
+        result = sweep(PING, points=a)
+        assert len(result.trials) == 6 and all(t.status == "ok" for t in result.trials)
+
+    def test_grid_or_points_not_both(self) -> None:
+        """sweep needs exactly one of a grid and a list of points."""
+        with pytest.raises(ConfigError, match="either a grid or a list"):
+            sweep(PING, {"window": [1]}, points=[{"window": 2}])

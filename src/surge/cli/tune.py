@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from rich.table import Table
 
 from surge.config.params import ConfigError
 from surge.tuning import ModelSystem, Study, parse_objective, sweep, tune
-from surge.tuning.driver import model_unit_of
+from surge.tuning.driver import make_space, model_unit_of, random_design
 
 __all__ = ["add_parsers", "run"]
 
@@ -59,8 +60,13 @@ def add_parsers(sub: Any) -> None:
 
     s = sub.add_parser("sweep", help="run a model over a grid of parameter values")
     _add_system_args(s)
-    s.add_argument("--grid", action="append", required=True, metavar="NAME=V1,V2,...",
+    s.add_argument("--grid", action="append", metavar="NAME=V1,V2,...",
                    help="values of one parameter: a list, or LO..HI for integers (repeatable)")
+    s.add_argument("--param", action="append", metavar="NAME=LOW:HIGH[:int][:log]",
+                   help="with --random: a parameter's range (repeatable)")
+    s.add_argument("--random", type=int, metavar="N",
+                   help="a random design of N points over the --param ranges, instead of a "
+                        "grid")
     s.add_argument("--metric", action="append", metavar="QUANTITY",
                    help="columns of the table, e.g. throughput, chunk_latency.p99")
     s.add_argument("--plot", metavar="DIR", help="write metric-vs-parameter plots into DIR")
@@ -181,27 +187,48 @@ def _grid(items: list[str]) -> dict[str, list[Any]]:
 
 
 def _cmd_sweep(args: argparse.Namespace, console: Console) -> int:
+    system = _system(args)
+    unit_of = model_unit_of(system)
+    points: list[dict[str, Any]] | None = None
+    if args.random is not None:
+        if args.grid or not args.param:
+            raise ConfigError("--random N takes --param ranges, not --grid values")
+        space = make_space(args.param, system)
+        points = random_design(space, args.random, args.seed)
+        grid: dict[str, list[Any]] = {name: [] for name in space.names}
+        total = len(points)
+    else:
+        if not args.grid:
+            raise ConfigError("sweep needs --grid name=v1,v2,... (or --random N with --param)")
+        grid = _grid(args.grid)
+        for name in grid:
+            unit_of(name)  # unknown parameter: one line, before any run
+        total = math.prod(len(v) for v in grid.values())
+    err_console = Console(stderr=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.study or str(Path(tmp) / "sweep.db")  # the table reads the documents
+        with _progress(err_console, f"sweep {system.model}") as bar:
+            task = bar.add_task("sweep", total=total, best="")
+            result = sweep(system, None if points else grid, points=points, seed=args.seed,
+                           repeats=args.repeats, workers=args.workers,
+                           scheduler=args.scheduler, study=path, resume=args.resume,
+                           timeout_s=args.timeout,
+                           progress=lambda d, n, b: bar.update(task, completed=d))
+        study = Study(result.study_path)
+        try:
+            return _sweep_report(args, console, system=system, grid=grid, points=points,
+                                 result=result, study=study, total=total)
+        finally:
+            study.close()
+
+
+def _sweep_report(args: argparse.Namespace, console: Console, *, system: ModelSystem,
+                  grid: dict[str, list[Any]], points: list[dict[str, Any]] | None,
+                  result: Any, study: Study, total: int) -> int:
     from surge.tuning.objective import Quantity, parse_quantity
 
-    system = _system(args)
-    grid = _grid(args.grid)
-    unit_of = model_unit_of(system)
-    for name in grid:
-        unit_of(name)  # unknown parameter: one line, before any run
-    total = math.prod(len(v) for v in grid.values())
-    err_console = Console(stderr=True)
-    with _progress(err_console, f"sweep {system.model}") as bar:
-        task = bar.add_task("sweep", total=total, best="")
-        result = sweep(system, grid, seed=args.seed, repeats=args.repeats,
-                       workers=args.workers, scheduler=args.scheduler, study=args.study,
-                       resume=args.resume, timeout_s=args.timeout,
-                       progress=lambda d, n, b: bar.update(task, completed=d))
-    study = Study(result.study_path) if args.study else None
     quantities = [parse_quantity(m) for m in (args.metric or [])]
-    rows = []
-    for t in result.trials:
-        docs = study.documents(t.id) if study else []
-        rows.append((t, docs))
+    rows = [(t, study.documents(t.id)) for t in result.trials]
     if not quantities and rows and rows[0][1]:
         metrics = rows[0][1][0]["metrics"]
         wanted = [m for m in ("throughput", "chunk_latency") if m in metrics]
@@ -223,10 +250,9 @@ def _cmd_sweep(args: argparse.Namespace, console: Console) -> int:
             values.append(_fmt(v))
         table.add_row(str(t.id), *(str(t.params.get(n)) for n in grid), *values, t.status)
     console.print(table)
-    if study is not None:
-        study.close()
+    if args.study:
         console.print(f"study journaled in {args.study}")
-    if args.plot and len(grid) == 1 and rows:
+    if args.plot and len(grid) == 1 and rows and points is None:
         from surge.reports.tuning import plot_grid
 
         name = next(iter(grid))

@@ -5,7 +5,7 @@ This is the room where the two halves of surge meet: it imports the optimizer an
 models; neither imports it.
 """
 
-from surge.tuning.driver import SweepResult, TuneResult, sweep, tune
+from surge.tuning.driver import SweepResult, TuneResult, random_design, sweep, tune
 from surge.tuning.evaluate import EvalOutcome, FunctionSystem, ModelSystem, run_task
 from surge.tuning.executors import Pool, SerialExecutor, open_pool
 from surge.tuning.objective import Constraint, Objective, Quantity, parse_objective
@@ -31,6 +31,7 @@ __all__ = [
     "open_pool",
     "parse_objective",
     "parse_param",
+    "random_design",
     "run_task",
     "sweep",
     "tune",

@@ -36,7 +36,7 @@ from surge.tuning.objective import Objective, parse_objective
 from surge.tuning.space import ParamSpec, TuneSpace, parse_param
 from surge.tuning.study import Study, Trial
 
-__all__ = ["SweepResult", "TuneResult", "sweep", "tune"]
+__all__ = ["SweepResult", "TuneResult", "random_design", "sweep", "tune"]
 
 #: ``progress(finished, total, best_value_or_nan)`` after every finished evaluation.
 Progress = Callable[[int, int, float], None]
@@ -120,8 +120,14 @@ def model_unit_of(system: ModelSystem) -> Callable[[str], str | None]:
     return unit_of
 
 
-def _space(params: TuneSpace | Sequence[ParamSpec | str] | Mapping[str, Any],
+def make_space(params: TuneSpace | Sequence[ParamSpec | str] | Mapping[str, Any],
            system: System) -> TuneSpace:
+    """The tuned space from specs (text or objects) or a ``{name: (low, high, *flags)}``
+    mapping; a model's integer parameters are kept integral whatever the spec says.
+
+    Raises:
+        ConfigError: malformed specs, or a parameter the model does not have.
+    """
     if isinstance(params, TuneSpace):
         return params
     unit_of = model_unit_of(system) if isinstance(system, ModelSystem) else None
@@ -219,7 +225,7 @@ def tune(
     from surge.optimizer import EnsembleOptimizer
 
     sys_ = _as_system(system)
-    space = _space(params, sys_)
+    space = make_space(params, sys_)
     obj = objective if isinstance(objective, Objective) else parse_objective(objective)
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise ConfigError(f"The 'budget' argument must be an int >= 1. Got {budget!r} instead.")
@@ -333,10 +339,30 @@ def _key(params: Mapping[str, Any]) -> str:
     return json.dumps(dict(sorted(params.items())), sort_keys=True)
 
 
+def random_design(space: TuneSpace, n: int, seed: int = 0) -> list[dict[str, Any]]:
+    """``n`` points drawn uniformly from the tuned space (log specs uniform in log10).
+
+    Deterministic for a seed; used by ``surge sweep --random N``.
+
+    Raises:
+        ConfigError: ``n`` < 1.
+    """
+    import numpy as np
+
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ConfigError(f"--random must be an int >= 1. Got {n!r} instead.")
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0x5EED])))
+    lows = np.array([b[0] for b in space.bounds])
+    highs = np.array([b[1] for b in space.bounds])
+    return [space.decode(list(lows + rng.random(len(lows)) * (highs - lows)))
+            for _ in range(n)]
+
+
 def sweep(
     system: System | Callable[..., Any],
-    grid: Mapping[str, Sequence[Any]],
+    grid: Mapping[str, Sequence[Any]] | None = None,
     *,
+    points: Sequence[Mapping[str, Any]] | None = None,
     seed: int = 0,
     repeats: int = 1,
     workers: int = 1,
@@ -346,21 +372,32 @@ def sweep(
     timeout_s: float | None = None,
     progress: Progress | None = None,
 ) -> SweepResult:
-    """Evaluate every point of a grid (the cartesian product of the value lists).
+    """Evaluate every point of a grid (the cartesian product of the value lists), or an
+    explicit list of points (e.g. a :func:`random_design`).
 
     Raises:
-        ConfigError: an empty grid or an incompatible study.
+        ConfigError: an empty grid, both or neither of ``grid`` and ``points``, or an
+            incompatible study.
     """
     sys_ = _as_system(system)
-    points = _grid_points(grid)
-    meta = {"kind": "sweep", "system": sys_.describe(),
-            "grid": {k: list(v) for k, v in grid.items()}, "seed": seed, "repeats": repeats}
+    if (grid is None) == (points is None):
+        raise ConfigError("sweep needs either a grid or a list of points")
+    if grid is not None:
+        design = _grid_points(grid)
+        described: Any = {k: list(v) for k, v in grid.items()}
+    else:
+        design = [dict(p) for p in points or []]
+        if not design:
+            raise ConfigError("sweep needs at least one point")
+        described = {"points": len(design)}
+    meta = {"kind": "sweep", "system": sys_.describe(), "grid": described, "seed": seed,
+            "repeats": repeats}
     journal = _open_study(study, meta, resume)
     if resume:
         journal.abandon_running()
     finished_keys = {_key(t.params) for t in journal.trials(finished_only=True)}
-    todo = [p for p in points if _key(p) not in finished_keys]
-    total, finished = len(points), len(points) - len(todo)
+    todo = [p for p in design if _key(p) not in finished_keys]
+    total, finished = len(design), len(design) - len(todo)
     pool = open_pool(workers, scheduler)
     inflight: dict[Future[EvalOutcome], int] = {}
     try:
@@ -389,4 +426,4 @@ def sweep(
     trials = journal.trials(finished_only=True)
     path = journal.path
     journal.close()
-    return SweepResult(trials, path, list(grid))
+    return SweepResult(trials, path, list(grid) if grid is not None else list(design[0]))

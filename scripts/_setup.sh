@@ -15,7 +15,7 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
     echo "surge: installing dependencies (torch==2.13.0 CPU, numpy, rich, ...)" >&2
     LOG="$VENV/install.log"
     if ! { "$VENV/bin/python" -m pip install --quiet "torch==2.13.0" \
-           && "$VENV/bin/python" -m pip install --quiet -e "$ROOT[optimizer,plots,distributed,bench,dev]"; \
+           && "$VENV/bin/python" -m pip install --quiet -e "$ROOT[optimizer,plots,distributed,optuna,bench,dev]"; \
          } >"$LOG" 2>&1; then
         cat "$LOG" >&2
         echo "surge: installation failed (log: $LOG)" >&2

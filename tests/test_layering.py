@@ -24,6 +24,7 @@ ALLOWED = {
     "optimizer": set(),
     "problems": {"optimizer", "config", "models", "sim", "stats"},
     "tuning": {"optimizer", "config", "models", "sim", "stats", "reports"},
+    "integrations": {"optimizer"},
     "testing": {"sim", "config", "network", "storage", "stats", "protocols", "models",
                 "optimizer", "problems", "tuning"},
     "cli": {"sim", "config", "network", "storage", "stats", "protocols", "models", "reports",

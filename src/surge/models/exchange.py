@@ -10,7 +10,7 @@ whose peers are all above the cap stops sending for a while. Each node owns one 
 FIFO :class:`~surge.network.Link`: bandwidth, SURGE's 1 % L2 overhead, one-way
 ``trip_ns``) and one FIFO receive queue that serves an event every ``service_ns``
 (:class:`~surge.network.selection.ReceiveQueue`). The engine, shared with models 1, 1.1
-and 2.1, is :mod:`surge.protocols.events`; this module chooses symmetric traffic, two
+and 2.1, is :mod:`surge.protocols.traffic`; this module chooses symmetric traffic, two
 random choices and a send interval with a back-off.
 
 Pipeline
@@ -73,7 +73,7 @@ from functools import partial
 from surge.models.params import param
 from surge.models.registry import Model, register_model
 from surge.network.selection import two_random_choices
-from surge.protocols.events import EventCluster, EventParams, IntervalWithBackoff
+from surge.protocols.traffic import EventCluster, EventParams, IntervalWithBackoff
 from surge.sim.units import US
 
 __all__ = ["Exchange", "ExchangeParams"]

@@ -10,7 +10,7 @@ simplest possible traffic. Each node owns one NIC (a FIFO :class:`~surge.network
 bandwidth, SURGE's 1 % L2 overhead, one-way ``trip_ns``), one FIFO receive queue that
 serves an event every ``service_ns`` (:class:`~surge.network.selection.ReceiveQueue`) and
 one :class:`~surge.network.TokenBucket`. The engine, shared with models 1, 1.1 and 2, is
-:mod:`surge.protocols.events`; this module chooses symmetric traffic, two random choices
+:mod:`surge.protocols.traffic`; this module chooses symmetric traffic, two random choices
 and token-bucket pacing.
 
 Pipeline
@@ -72,7 +72,7 @@ from functools import partial
 from surge.models.params import param
 from surge.models.registry import Model, register_model
 from surge.network.selection import two_random_choices
-from surge.protocols.events import EventCluster, EventParams, TokenBucketPacing
+from surge.protocols.traffic import EventCluster, EventParams, TokenBucketPacing
 from surge.sim.units import US
 
 __all__ = ["ExchangeRateLimited", "ExchangeRateLimitedParams"]

@@ -10,7 +10,7 @@ picks a target. Each node owns one NIC (a FIFO :class:`~surge.network.Link` with
 bandwidth, SURGE's 1 % L2 overhead and the one-way ``trip_ns``); each server owns a FIFO
 receive queue that serves one event every ``service_ns``
 (:class:`~surge.network.selection.ReceiveQueue`). The engine, shared with models 1.1, 2
-and 2.1, is :mod:`surge.protocols.events`; this module chooses one-way traffic, one random
+and 2.1, is :mod:`surge.protocols.traffic`; this module chooses one-way traffic, one random
 choice and a fixed send interval.
 
 Pipeline
@@ -75,7 +75,7 @@ from dataclasses import dataclass
 from surge.models.params import param
 from surge.models.registry import Model, register_model
 from surge.network.selection import select_random_peer
-from surge.protocols.events import EventCluster, EventParams, FixedInterval
+from surge.protocols.traffic import EventCluster, EventParams, FixedInterval
 from surge.sim.units import US
 
 __all__ = ["Storm", "StormParams"]

@@ -10,7 +10,7 @@ the receive queues stay shorter and waits (``rxwait``) shrink. Each node owns on
 FIFO :class:`~surge.network.Link`: bandwidth, SURGE's 1 % L2 overhead, one-way
 ``trip_ns``); each server owns a FIFO receive queue that serves one event every
 ``service_ns`` (:class:`~surge.network.selection.ReceiveQueue`). The engine, shared with
-models 1, 2 and 2.1, is :mod:`surge.protocols.events`; this module chooses one-way
+models 1, 2 and 2.1, is :mod:`surge.protocols.traffic`; this module chooses one-way
 traffic, two random choices and a fixed send interval.
 
 Pipeline
@@ -70,7 +70,7 @@ from functools import partial
 from surge.models.params import param
 from surge.models.registry import Model, register_model
 from surge.network.selection import two_random_choices
-from surge.protocols.events import EventCluster, EventParams, FixedInterval
+from surge.protocols.traffic import EventCluster, EventParams, FixedInterval
 from surge.sim.units import US
 
 __all__ = ["StormTwoChoices", "StormTwoChoicesParams"]

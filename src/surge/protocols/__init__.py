@@ -19,16 +19,6 @@ from surge.protocols.bids import (
     SparseBidQueue,
 )
 from surge.protocols.context import RunContextLike
-from surge.protocols.events import (
-    EventCluster,
-    EventNode,
-    EventParams,
-    FixedInterval,
-    IntervalWithBackoff,
-    Pacing,
-    PeerChoice,
-    TokenBucketPacing,
-)
 from surge.protocols.metrics import DiskServer, StorageMetrics, declare_disk_probes
 from surge.protocols.replicast import (
     ReplicastCluster,
@@ -54,6 +44,16 @@ from surge.protocols.reservation import (
     best_sequence,
     configure_replicast,
     replicast_servers,
+)
+from surge.protocols.traffic import (
+    EventCluster,
+    EventNode,
+    EventParams,
+    FixedInterval,
+    IntervalWithBackoff,
+    Pacing,
+    PeerChoice,
+    TokenBucketPacing,
 )
 from surge.protocols.unicast import (
     BUCKET_BITS,

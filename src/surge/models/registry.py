@@ -21,7 +21,7 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from surge.config.params import ConfigError
 from surge.sim.core import Simulation
@@ -174,8 +174,3 @@ def get_model(name_or_alias: str) -> ModelInfo:
         f"unknown model {key!r}.{hint} Available: {', '.join(names)}."
     )
 
-
-class HasInfo:
-    """Typing helper: registered model classes carry their :class:`ModelInfo`."""
-
-    info: ClassVar[ModelInfo]

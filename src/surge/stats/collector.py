@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from surge.stats.metrics import Kind, Metric, Scope
+from surge.stats.metrics import Kind, Metric
 
 if TYPE_CHECKING:
     from surge.sim.core import Simulation
@@ -176,7 +176,3 @@ class StatsCollector:
             return np.zeros((0, len(self.nodes)))
         return np.vstack(snaps)
 
-
-def scope_nodes(nodes: Sequence[NodeInfo], scope: Scope) -> list[int]:
-    """Global indexes of ``nodes`` whose role ``scope`` covers."""
-    return [i for i, node in enumerate(nodes) if scope.covers(node.role)]

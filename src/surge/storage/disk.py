@@ -421,7 +421,7 @@ class ConstLatencyDisk(Disk):
     def _enqueue(self, size_bytes: int) -> int:
         """Push the horizon by the IO's service time; return ns until it completes."""
         now = self._sim.now
-        service = size_bytes * S // self.bytes_per_s
+        service = self.service_ns(size_bytes)
         self._service_total_ns += service
         done = self._horizon_ns
         done = done + service if done > now else now + service

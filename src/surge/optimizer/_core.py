@@ -66,21 +66,22 @@ import logging
 import math
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 import numpy as np
 import torch
 from numpy.typing import NDArray
 
+from surge.optimizer.collaboration import COLLABORATIONS, ForkMerge
 from surge.optimizer.ensemble import (
     BatchedEnsemble,
-    BatchedTrainer,
     MemberSpec,
     sample_member_specs,
 )
 from surge.optimizer.proposal import ascend, gaussian_around, quadratic_trust_step
 from surge.optimizer.space import SearchSpace
+from surge.optimizer.trainers import TRAINERS, Trainer, make_trainer
 
 __all__ = ["EnsembleOptimizer", "OptimizerStats"]
 
@@ -161,6 +162,8 @@ class OptimizerStats:
         mean_radius: mean member trust radius, unit-cube units.
         mean_steps: mean member ascent step count.
         best_y: best value so far in the user's sense (``nan`` before any success).
+        collaboration: fork/merge counters (``forks``, ``replaced``, ``averaged``,
+            ``kept``, ``adopted``); empty without collaboration.
     """
 
     n_told: int
@@ -171,6 +174,7 @@ class OptimizerStats:
     mean_radius: float
     mean_steps: float
     best_y: float
+    collaboration: dict[str, int] = field(default_factory=dict)
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -246,6 +250,13 @@ class EnsembleOptimizer:
         train_steps_per_point: see ``train_steps``.
         threads: torch threads inside ``ask``/``tell`` (the caller's setting is restored
             afterwards); ``None`` leaves torch's setting alone.
+        trainer: how the networks learn: ``"gradient"`` (backpropagation with each
+            member's Adam/RMSprop/Rprop, the default) or ``"nes"`` (antithetic natural
+            evolution strategy, :mod:`surge.optimizer.nes`).
+        collaboration: ``"none"`` (members share samples only, the default) or
+            ``"fork-merge"``: the most promising member is forked, trained apart with a
+            sibling's hyper-parameters and merged back
+            (:mod:`surge.optimizer.collaboration`).
 
     Attributes:
         space_: the :class:`SearchSpace` (after the first ask or tell).
@@ -274,6 +285,8 @@ class EnsembleOptimizer:
         train_steps: int = 4,
         train_steps_per_point: int = 4,
         threads: int | None = 1,
+        trainer: str = "gradient",
+        collaboration: str = "none",
     ) -> None:
         self.bounds = bounds
         self.n_networks = n_networks
@@ -289,6 +302,8 @@ class EnsembleOptimizer:
         self.train_steps = train_steps
         self.train_steps_per_point = train_steps_per_point
         self.threads = threads
+        self.trainer = trainer
+        self.collaboration = collaboration
         # Validate eagerly: bad input must fail at construction, with a clear message.
         self._space = SearchSpace.from_bounds(bounds, integer)
         _check_int("n_networks", n_networks, 1)
@@ -299,6 +314,16 @@ class EnsembleOptimizer:
         _check_int("train_steps_per_point", train_steps_per_point, 0)
         if threads is not None:
             _check_int("threads", threads, 1)
+        if trainer not in TRAINERS:
+            raise ValueError(
+                f"The 'trainer' parameter of EnsembleOptimizer must be one of "
+                f"{', '.join(TRAINERS)}. Got {trainer!r} instead."
+            )
+        if collaboration not in COLLABORATIONS:
+            raise ValueError(
+                f"The 'collaboration' parameter of EnsembleOptimizer must be one of "
+                f"{', '.join(COLLABORATIONS)}. Got {collaboration!r} instead."
+            )
         if n_init is not None:
             _check_int("n_init", n_init, 2)
         if n_init_max is not None:
@@ -369,10 +394,17 @@ class EnsembleOptimizer:
         self.skill_pred_: list[float] = []
         self.skill_y_: list[float] = []
         self.pending_: dict[bytes, tuple[str, int, int]] = {}
+        self.collab_: ForkMerge | None = (
+            ForkMerge(self.trainer, min_points=self.pretrain_min)
+            if self.collaboration == "fork-merge" else None
+        )
 
-    def _build(self, specs: Sequence[MemberSpec]) -> None:
-        self.model_ = BatchedEnsemble(self._space.dim, specs)
-        self.trainer_ = BatchedTrainer(self.model_)
+    def _build(self, specs: Sequence[MemberSpec], pad: Sequence[int] | None = None) -> None:
+        width, depth = pad if pad is not None else (None, None)
+        self.model_ = BatchedEnsemble(self._space.dim, specs, pad_width=width, pad_depth=depth)
+        # Only NES draws its noise seed: the gradient trainer leaves the stream untouched.
+        seed = int(self.rng_.integers(0, 2**31 - 1)) if self.trainer == "nes" else 0
+        self.trainer_: Trainer = make_trainer(self.trainer, self.model_, seed)
 
     # ------------------------------------------------------------------ data views
     def _valid(self) -> NDArray[np.bool_]:
@@ -474,6 +506,7 @@ class EnsembleOptimizer:
             mean_radius=float(self.radius_.mean()),
             mean_steps=float(self.steps_.mean()),
             best_y=best,
+            collaboration=dict(self.collab_.counts) if self.collab_ is not None else {},
         )
 
     # ------------------------------------------------------------------ ask
@@ -758,6 +791,12 @@ class EnsembleOptimizer:
         target = self._targets(yi.copy(), mean, std)
         pred = self._predict(u)
         err = ((pred - target[None, :]) ** 2).mean(axis=1)
+        if self.collab_ is not None:
+            self.collab_.score(
+                torch.as_tensor(u, dtype=torch.float32),
+                torch.as_tensor(target, dtype=torch.float32),
+                torch.as_tensor(pred, dtype=torch.float32),
+            )
         self.error_ = (1.0 - _ERR_SMOOTH) * self.error_ + _ERR_SMOOTH * err
         trusted = err < _TRUST_ERROR
         self.radius_ = np.clip(
@@ -903,7 +942,6 @@ class EnsembleOptimizer:
         # and the work per told point stays bounded (anytime: depends on n, not the budget).
         base = self.train_steps + self.train_steps_per_point * new_pos.size
         steps = min(max(math.ceil(base * min(1.0, _TRAIN_POOL_REF / n)), 1), _MAX_TRAIN_STEPS)
-        params = self.trainer_.params()
         for step in range(steps):
             idx = self.rng_.integers(0, n, size=(k, b))
             # Every member sees every new sample: they fill the first slots of its batches.
@@ -911,17 +949,24 @@ class EnsembleOptimizer:
             fresh = new_pos[lo : lo + b]
             idx[:, : fresh.size] = fresh
             it = torch.as_tensor(idx)
-            for p in params:
-                p.grad = None
-            pred = self.model_(xt[it])
-            loss = ((pred - yt[it]) ** 2).mean(dim=1).sum()
-            loss.backward()
-            self.trainer_.step()
+            self.trainer_.train_step(xt[it], yt[it])
+        if self.collab_ is not None:
+            self.collab_.train(xt, yt, steps, b, self.rng_)
+            self.model_, self.trainer_, sources = self.collab_.step(
+                self.model_, self.trainer_, self.error_, xt=xt, yt=yt, rng=self.rng_
+            )
+            if sources != list(range(k)):
+                self.steps_ = self.steps_[sources]
+                self.radius_ = self.radius_[sources]
+                self.error_ = self.error_[sources]
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save the whole state (data, networks, optimizer states, RNG) to ``path``."""
         self._setup()
+        collab_meta, collab_tensors = (
+            self.collab_.state() if self.collab_ is not None else (None, {})
+        )
         meta: dict[str, Any] = {
             "format": _FORMAT_VERSION,
             "params": {
@@ -939,7 +984,10 @@ class EnsembleOptimizer:
                 "train_steps": self.train_steps,
                 "train_steps_per_point": self.train_steps_per_point,
                 "threads": self.threads,
+                "trainer": self.trainer,
+                "collaboration": self.collaboration,
             },
+            "pad": [self.model_.width, self.model_.depth],
             "specs": self.model_.spec_dicts(),
             "rng": self.rng_.bit_generator.state,
             "sigma_local": self.sigma_local_,
@@ -951,6 +999,7 @@ class EnsembleOptimizer:
             "skill_y": self.skill_y_,
             "pending": [[k.hex(), *v] for k, v in self.pending_.items()],
             "trainer_steps": self.trainer_.step_count,
+            "collab": collab_meta,
             "y": [None if not np.isfinite(v) else float(v) for v in self.y_],
         }
         blob = {
@@ -966,6 +1015,7 @@ class EnsembleOptimizer:
             "stick_evals": torch.as_tensor(self.stick_evals_),
             "model": self.model_.state_dict(),
             "trainer": self.trainer_.state_tensors(),
+            "collab": collab_tensors,
         }
         torch.save(blob, os.fspath(path))
 
@@ -992,9 +1042,11 @@ class EnsembleOptimizer:
             train_steps=p["train_steps"],
             train_steps_per_point=p["train_steps_per_point"],
             threads=p["threads"],
+            trainer=p.get("trainer", "gradient"),
+            collaboration=p.get("collaboration", "none"),
         )
         opt._setup()
-        opt._build([MemberSpec(**s) for s in meta["specs"]])
+        opt._build([MemberSpec(**s) for s in meta["specs"]], meta.get("pad"))
         opt.model_.load_state_dict(blob["model"])
         opt.trainer_.load_state_tensors(blob["trainer"], int(meta["trainer_steps"]))
         opt.rng_.bit_generator.state = meta["rng"]
@@ -1018,10 +1070,15 @@ class EnsembleOptimizer:
         opt.pending_ = {
             bytes.fromhex(h): (kind, int(m), int(j)) for h, kind, m, j in meta["pending"]
         }
+        if opt.collab_ is not None and meta.get("collab") is not None:
+            opt.collab_.load_state(meta["collab"], blob.get("collab", {}), opt.model_)
         return opt
 
     def __repr__(self) -> str:
         return (
             f"EnsembleOptimizer(n_networks={self.n_networks}, seed={self.seed}, "
-            f"maximize={self.maximize}, noisy={self.noisy}, dim={self._space.dim})"
+            f"maximize={self.maximize}, noisy={self.noisy}, dim={self._space.dim}"
+            + (f", trainer={self.trainer!r}" if self.trainer != "gradient" else "")
+            + (f", collaboration={self.collaboration!r}" if self.collaboration != "none" else "")
+            + ")"
         )

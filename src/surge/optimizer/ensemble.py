@@ -175,6 +175,9 @@ class BatchedEnsemble(nn.Module):
         dim: input dimension d.
         specs: one :class:`MemberSpec` per member (s = ``len(specs)``); members sharing a
             depth and an activation are cheapest when contiguous.
+        pad_width, pad_depth: pad to at least this width / depth, so that a smaller
+            ensemble (a fork of one member) has the same row layout as a larger one and
+            rows can be copied between them.
 
     Raises:
         ValueError: no member.
@@ -182,15 +185,22 @@ class BatchedEnsemble(nn.Module):
 
     mask: Tensor
 
-    def __init__(self, dim: int, specs: Sequence[MemberSpec]) -> None:
+    def __init__(
+        self,
+        dim: int,
+        specs: Sequence[MemberSpec],
+        *,
+        pad_width: int | None = None,
+        pad_depth: int | None = None,
+    ) -> None:
         super().__init__()
         if not specs:
             raise ValueError("an ensemble needs at least one member")
         self.dim = dim
         self.specs = list(specs)
         s = len(self.specs)
-        width = max(sp.width for sp in self.specs)
-        depth = max(sp.depth for sp in self.specs)
+        width = max([sp.width for sp in self.specs] + [pad_width or 0])
+        depth = max([sp.depth for sp in self.specs] + [pad_depth or 0])
         self.width = width
         self.depth = depth
         shapes = [(dim, width)] + [(width, width)] * (depth - 1) + [(width, 1)]
@@ -253,15 +263,19 @@ class BatchedEnsemble(nn.Module):
         with torch.no_grad():
             self.params.mul_(self.mask)
 
-    def _layer(self, li: int, z: Tensor, h: Tensor | None) -> Tensor:
-        """Hidden layer ``li``: each run's activation, or identity past a member's depth."""
+    def _layer(self, li: int, z: Tensor, h: Tensor | None, reps: int = 1) -> Tensor:
+        """Hidden layer ``li``: each run's activation, or identity past a member's depth.
+
+        With ``reps`` > 1 the batch holds ``reps`` consecutive copies of each member.
+        """
         if len(self._runs) == 1:
             _, _, depth, act = self._runs[0]
             return _activation(act, z) if (h is None or li < depth) else h
+        sizes = self._run_sizes if reps == 1 else [n * reps for n in self._run_sizes]
         # torch.split, not slicing: its backward is one concatenation, where each slice's
         # backward would allocate and fill a full-size zero gradient.
-        zs = torch.split(z, self._run_sizes, dim=0)
-        hs = torch.split(h, self._run_sizes, dim=0) if h is not None else zs
+        zs = torch.split(z, sizes, dim=0)
+        hs = torch.split(h, sizes, dim=0) if h is not None else zs
         pieces = [
             hp if (h is not None and li >= depth) else _activation(act, zp)
             for zp, hp, (_, _, depth, act) in zip(zs, hs, self._runs, strict=True)
@@ -281,16 +295,45 @@ class BatchedEnsemble(nn.Module):
         s = self.size
         if x.dim() == 2:  # noqa: PLR2004 - (n, d) input
             x = x.unsqueeze(0).expand(s, -1, -1)
-        parts = torch.split(self.table(), self._split_sizes, dim=1)
+        return self._forward(self.table(), x, 1)
+
+    def forward_table(self, table: Tensor, x: Tensor) -> Tensor:
+        """Predict with other parameters: ``r`` candidate rows per member.
+
+        This is what evolution strategies need: many perturbed copies of every member
+        evaluated in one batched pass, without touching the module's own parameters.
+
+        Args:
+            table: parameters, shape ``(s, r, P)`` (``r`` rows per member, in member order).
+            x: unit-cube points, shape ``(s, n, d)`` (one set per member, shared by that
+                member's r rows).
+
+        Returns:
+            Predictions of shape ``(s, r, n)``.
+        """
+        s, r, n_params = table.shape
+        if s != self.size or n_params != self.n_params:
+            raise ValueError(
+                f"forward_table expects a table of shape ({self.size}, r, {self.n_params}). "
+                f"Got {tuple(table.shape)} instead."
+            )
+        xr = x.unsqueeze(1).expand(s, r, *x.shape[1:]).reshape(s * r, *x.shape[1:])
+        out = self._forward(table.reshape(s * r, n_params), xr, r)
+        return out.view(s, r, -1)
+
+    def _forward(self, table: Tensor, x: Tensor, reps: int) -> Tensor:
+        """The batched pass: ``table`` rows ``(s reps, P)``, points ``(s reps, n, d)``."""
+        rows = table.shape[0]
+        parts = torch.split(table, self._split_sizes, dim=1)
         h = x * 2.0 - 1.0
         n_layers = len(self._layout)
         for li, (_, _, fan_in, fan_out) in enumerate(self._layout):
-            w = parts[2 * li].view(s, fan_in, fan_out)
-            b = parts[2 * li + 1].view(s, 1, fan_out)
+            w = parts[2 * li].view(rows, fan_in, fan_out)
+            b = parts[2 * li + 1].view(rows, 1, fan_out)
             z = torch.baddbmm(b, h, w)
             if li == n_layers - 1:
                 return z.squeeze(-1)
-            h = self._layer(li, z, None if li == 0 else h)
+            h = self._layer(li, z, None if li == 0 else h, reps)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def spec_dicts(self) -> list[dict[str, object]]:
@@ -339,6 +382,39 @@ class BatchedTrainer:
     def params(self) -> list[nn.Parameter]:
         """The trained leaf: the ``(s, P)`` parameter table."""
         return [self.model.params]
+
+    def train_step(self, x: Tensor, y: Tensor) -> None:
+        """One backpropagation step of every member on its own minibatch.
+
+        Args:
+            x: unit-cube points, ``(s, b, d)``.
+            y: standardized targets, ``(s, b)``.
+        """
+        for p in self.params():
+            p.grad = None
+        pred = self.model(x)
+        loss = ((pred - y) ** 2).mean(dim=1).sum()
+        loss.backward()
+        self.step()
+
+    def _where(self, member: int) -> tuple[int, int]:
+        """(optimizer group, row within the group) of a member."""
+        for i, idx in enumerate(self.index):
+            hits = (idx == member).nonzero()
+            if hits.numel():
+                return i, int(hits[0, 0])
+        raise IndexError(f"no member {member}")  # pragma: no cover
+
+    def member_state(self, member: int) -> dict[str, Tensor]:
+        """One member's optimizer rule and moments (copies), for forks and transfers."""
+        i, r = self._where(member)
+        return {"a": self.state["a"][i][r].clone(), "b": self.state["b"][i][r].clone()}
+
+    def set_member_state(self, member: int, state: dict[str, Tensor]) -> None:
+        """Restore one member's moments saved by :meth:`member_state` (same rule)."""
+        i, r = self._where(member)
+        self.state["a"][i][r].copy_(state["a"])
+        self.state["b"][i][r].copy_(state["b"])
 
     @torch.no_grad()
     def step(self) -> None:

@@ -61,13 +61,14 @@ def merge_rows(parent: Tensor, fork: Tensor, parent_error: float, fork_error: fl
         parent_error, fork_error: their mean squared prediction errors, >= 0.
 
     Returns:
-        ``(1 - w) parent + w fork`` with ``w = (1/e_f) / (1/e_p + 1/e_f)``; two identical
-        rows give the row itself.
+        ``(1 - w) parent + w fork`` with ``w = (1/e_f) / (1/e_p + 1/e_f)``, computed as
+        ``parent + w (fork - parent)`` so that two identical rows give the row itself,
+        bit for bit.
     """
     fp = 1.0 / max(parent_error, 1e-12)
     ff = 1.0 / max(fork_error, 1e-12)
     w = ff / (fp + ff)
-    return parent * (1.0 - w) + fork * w
+    return parent + (fork - parent) * w
 
 
 @dataclass
@@ -128,15 +129,23 @@ class ForkMerge:
         fork.n_scored += int(target.numel())
 
     def train(self, xt: Tensor, yt: Tensor, steps: int, batch: int,
-              rng: np.random.Generator) -> None:
-        """Train the fork apart: ``steps`` steps on its own minibatches of the pool."""
+              rng: np.random.Generator, new_pos: np.ndarray) -> None:
+        """Train the fork apart: ``steps`` steps on its own minibatches of the pool.
+
+        As every member, the fork sees every new sample (``new_pos``, pool positions):
+        they fill the first slots of its minibatches.
+        """
         fork = self.fork
         if fork is None:
             return
         n = int(xt.shape[0])
         b = min(batch, n)
-        for _ in range(steps):
-            it = torch.as_tensor(rng.integers(0, n, size=(1, b)))
+        for step in range(steps):
+            idx = rng.integers(0, n, size=(1, b))
+            lo = (step * b) % max(new_pos.size, 1)
+            fresh = new_pos[lo : lo + b]
+            idx[:, : fresh.size] = fresh
+            it = torch.as_tensor(idx)
             fork.trainer.train_step(xt[it], yt[it])
 
     def step(self, model: BatchedEnsemble, trainer: Trainer, error: np.ndarray, *,

@@ -69,3 +69,23 @@ class TestRun:
         assert "Hartmann-6" in text
         assert "distance to the optimizer" in text
         assert "optimizer overhead per point" in text
+
+
+def test_trainer_and_collaboration_flags(tmp_path: Path) -> None:
+    """--trainer nes --collaboration fork-merge reach the optimizer and the JSON."""
+    out = tmp_path / "r.json"
+    code = optimize.run(_parse(["branin", "--budget", "30", "--networks", "2", "--quiet",
+                                "--trainer", "nes", "--collaboration", "fork-merge",
+                                "--json", str(out)]))
+    assert code == 0
+    doc = json.loads(out.read_text())
+    assert doc["trainer"] == "nes" and doc["collaboration"] == "fork-merge"
+    assert doc["collaboration_counts"]["forks"] >= 1
+    assert len(doc["history"]) == 30
+
+
+def test_unknown_trainer_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        _parse(["branin", "--trainer", "sgd"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'sgd'" in capsys.readouterr().err

@@ -161,3 +161,14 @@ def test_unknown_trainer_or_collaboration_fails_at_construction() -> None:
         EnsembleOptimizer([(0, 1)], trainer="sgd")
     with pytest.raises(ValueError, match=r"'collaboration' parameter .* none, fork-merge"):
         EnsembleOptimizer([(0, 1)], collaboration="swap")
+
+
+def test_maximize_passes_trainer_and_collaboration() -> None:
+    from surge.optimizer import minimize
+
+    problem = make_problem("branin")
+    res = minimize(problem, problem.bounds, budget=20, n_networks=2, seed=1, trainer="nes",
+                   collaboration="fork-merge")
+    assert res.optimizer.trainer == "nes"
+    assert res.optimizer.stats().collaboration["forks"] >= 1
+    assert res.n_evaluations == 20

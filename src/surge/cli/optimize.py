@@ -86,6 +86,10 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (1: the networks are small, and more threads only "
                         "contend for the cores)")
+    p.add_argument("--trainer", choices=("gradient", "nes"), default="gradient",
+                   help="how the networks learn: backpropagation or NES (gradient)")
+    p.add_argument("--collaboration", choices=("none", "fork-merge"), default="none",
+                   help="fork the best network, train it apart, merge it back (none)")
     p.add_argument("--json", metavar="FILE", help="write the result and history ('-': stdout)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no table")
 
@@ -131,6 +135,8 @@ def _optimize(
     seed: int,
     batch_size: int,
     console: Console | None,
+    trainer: str = "gradient",
+    collaboration: str = "none",
 ) -> tuple[Any, float]:
     """Run the optimizer with an optional progress bar; return (result, wall seconds)."""
     from surge.optimizer import maximize, minimize
@@ -144,7 +150,8 @@ def _optimize(
     t0 = time.perf_counter()
     if console is None:
         result = run_fn(problem, problem.bounds, budget=budget, n_networks=networks, seed=seed,
-                        noisy=problem.noise_std > 0, batch_size=batch_size)
+                        noisy=problem.noise_std > 0, batch_size=batch_size,
+                        trainer=trainer, collaboration=collaboration)
         return result, time.perf_counter() - t0
     columns = [
         TextColumn(f"[bold]{problem.name}[/] k={networks}"),
@@ -165,7 +172,8 @@ def _optimize(
                             dist=f"{state['dist']:.4g}")
 
         result = run_fn(problem, problem.bounds, budget=budget, n_networks=networks, seed=seed,
-                        noisy=problem.noise_std > 0, batch_size=batch_size, callback=callback)
+                        noisy=problem.noise_std > 0, batch_size=batch_size, callback=callback,
+                        trainer=trainer, collaboration=collaboration)
     return result, time.perf_counter() - t0
 
 
@@ -189,6 +197,9 @@ def _summary(problem: SyntheticProblem, result: Any, wall_s: float, networks: in
         "distance": problem.distance(result.x),
         "wall_s": wall_s,
         "overhead_per_point_ms": 1e3 * result.overhead_per_point_s,
+        "trainer": result.optimizer.trainer,
+        "collaboration": result.optimizer.collaboration,
+        "collaboration_counts": result.optimizer.stats().collaboration,
     }
 
 
@@ -198,6 +209,7 @@ def _table(summary: dict[str, Any]) -> Table:
     table.add_column("value", justify="right")
     rows = [
         ("networks k", str(summary["networks"])),
+        ("trainer / collaboration", f"{summary['trainer']} / {summary['collaboration']}"),
         ("evaluations (failed)", f"{summary['budget']} ({summary['failed']})"),
         ("random pretraining points", str(summary["pretrain_size"])),
         ("best value", f"{summary['best_y']:.6g}"),
@@ -260,7 +272,8 @@ def run(args: argparse.Namespace) -> int:
     quiet = args.quiet or args.json == "-"
     console = None if quiet else Console()
     result, wall_s = _optimize(problem, networks=args.networks, budget=args.budget,
-                               seed=args.seed, batch_size=args.batch_size, console=console)
+                               seed=args.seed, batch_size=args.batch_size, console=console,
+                               trainer=args.trainer, collaboration=args.collaboration)
     summary = _summary(problem, result, wall_s, args.networks, args.seed)
     if console is not None:
         console.print(_table(summary))

@@ -951,7 +951,7 @@ class EnsembleOptimizer:
             it = torch.as_tensor(idx)
             self.trainer_.train_step(xt[it], yt[it])
         if self.collab_ is not None:
-            self.collab_.train(xt, yt, steps, b, self.rng_, new_pos)
+            self.collab_.train(xt, yt, steps=steps, batch=b, rng=self.rng_, new_pos=new_pos)
             self.model_, self.trainer_, sources = self.collab_.step(
                 self.model_, self.trainer_, self.error_, xt=xt, yt=yt, rng=self.rng_
             )

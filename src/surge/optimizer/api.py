@@ -123,9 +123,12 @@ def _run(
     batch_size: int,
     callback: Callback | None,
     optimizer: EnsembleOptimizer | None,
+    trainer: str = "gradient",
+    collaboration: str = "none",
 ) -> OptimizeResult:
     opt = optimizer or EnsembleOptimizer(
-        bounds, n_networks=n_networks, seed=seed, integer=integer, maximize=maximize, noisy=noisy
+        bounds, n_networks=n_networks, seed=seed, integer=integer, maximize=maximize,
+        noisy=noisy, trainer=trainer, collaboration=collaboration,
     )
     _validate(f, budget, opt, batch_size)
     history: list[Evaluation] = []
@@ -199,6 +202,8 @@ def maximize(
     batch_size: int = 1,
     callback: Callback | None = None,
     optimizer: EnsembleOptimizer | None = None,
+    trainer: str = "gradient",
+    collaboration: str = "none",
 ) -> OptimizeResult:
     """Maximize ``f`` over a box with an ensemble of neural networks.
 
@@ -215,7 +220,11 @@ def maximize(
         batch_size: points asked (and evaluated) per round.
         callback: called after every evaluation with it and the optimizer.
         optimizer: an existing (for example loaded) optimizer to continue; then
-            ``bounds``, ``n_networks``, ``seed``, ``integer`` and ``noisy`` are ignored.
+            ``bounds``, ``n_networks``, ``seed``, ``integer``, ``noisy``, ``trainer``
+            and ``collaboration`` are ignored.
+        trainer: ``"gradient"`` (backpropagation, default) or ``"nes"`` (evolution
+            strategy); see :class:`EnsembleOptimizer`.
+        collaboration: ``"none"`` (default) or ``"fork-merge"``.
 
     Returns:
         The best point, its value, and the full history.
@@ -237,6 +246,8 @@ def maximize(
         batch_size=batch_size,
         callback=callback,
         optimizer=optimizer,
+        trainer=trainer,
+        collaboration=collaboration,
     )
 
 
@@ -252,6 +263,8 @@ def minimize(
     batch_size: int = 1,
     callback: Callback | None = None,
     optimizer: EnsembleOptimizer | None = None,
+    trainer: str = "gradient",
+    collaboration: str = "none",
 ) -> OptimizeResult:
     """Minimize ``f`` over a box; same arguments and result as :func:`maximize`."""
     return _run(
@@ -266,4 +279,6 @@ def minimize(
         batch_size=batch_size,
         callback=callback,
         optimizer=optimizer,
+        trainer=trainer,
+        collaboration=collaboration,
     )

@@ -128,7 +128,7 @@ class ForkMerge:
         fork.sq_err_parent += float(((parent_pred[fork.parent] - target) ** 2).sum())
         fork.n_scored += int(target.numel())
 
-    def train(self, xt: Tensor, yt: Tensor, steps: int, batch: int,
+    def train(self, xt: Tensor, yt: Tensor, *, steps: int, batch: int,
               rng: np.random.Generator, new_pos: np.ndarray) -> None:
         """Train the fork apart: ``steps`` steps on its own minibatches of the pool.
 

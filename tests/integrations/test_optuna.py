@@ -168,3 +168,15 @@ def test_import_surge_does_not_import_optuna() -> None:
         "assert 'optuna' not in sys.modules and 'torch' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_sampler_passes_trainer_and_collaboration() -> None:
+    """trainer= and collaboration= reach the sampler's optimizer."""
+    sampler = EnsembleSampler(n_networks=2, seed=0, trainer="nes", collaboration="fork-merge")
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(lambda t: (t.suggest_float("x", -1.0, 1.0) - 0.3) ** 2, n_trials=12)
+    state = sampler._state
+    assert state is not None
+    assert state.optimizer.trainer == "nes"
+    assert state.optimizer.collaboration == "fork-merge"
+    assert len(study.trials) == 12

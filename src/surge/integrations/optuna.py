@@ -165,6 +165,8 @@ class EnsembleSampler(BaseSampler):
             theirs from it and a trial number. ``None`` draws one from the operating system.
         noisy: the objective is noisy (passed to :class:`EnsembleOptimizer`).
         threads: torch threads used inside the optimizer's ask/tell.
+        trainer: ``"gradient"`` or ``"nes"`` (passed to :class:`EnsembleOptimizer`).
+        collaboration: ``"none"`` or ``"fork-merge"`` (passed on as well).
         independent_sampler: sampler for the parameters outside the relative search space;
             default :class:`optuna.samplers.RandomSampler` seeded from ``seed`` and the
             trial number.
@@ -181,9 +183,13 @@ class EnsembleSampler(BaseSampler):
         seed: int | None = None,
         noisy: bool = False,
         threads: int | None = 1,
+        trainer: str = "gradient",
+        collaboration: str = "none",
         independent_sampler: BaseSampler | None = None,
     ) -> None:
         self.n_networks = n_networks
+        self.trainer = trainer
+        self.collaboration = collaboration
         self.seed = seed
         self.noisy = noisy
         self.threads = threads
@@ -274,6 +280,8 @@ class EnsembleSampler(BaseSampler):
                 maximize=study.direction == StudyDirection.MAXIMIZE,
                 noisy=self.noisy,
                 threads=self.threads,
+                trainer=self.trainer,
+                collaboration=self.collaboration,
             )
             state = _State(key=key, coords=coords, optimizer=optimizer)
             self._state = state

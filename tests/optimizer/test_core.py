@@ -222,3 +222,20 @@ class TestInFlight:
             opt.tell(xs, [-(x[0] - 1.0) ** 2 - 1e4 * (x[1] - 4e-3) ** 2 for x in xs])
         assert opt.pending_ == {}
         assert opt.stick_evals_.sum() > 0
+
+
+@pytest.mark.parametrize(("q", "max_local"), [(4, 2), (8, 2), (16, 4)])
+def test_a_large_batch_is_at_most_a_quarter_local(q: int, max_local: int) -> None:
+    """ask(q) in the main phase: at most max(2, q // 4) local proposals, the rest global."""
+    problem = Hartmann3()
+    opt = EnsembleOptimizer(problem.bounds, n_networks=3, seed=2)
+    while getattr(opt, "phase_", "pretrain") != "main":
+        x = opt.ask(1)
+        opt.tell(x, [problem(x[0])])
+    for _ in range(3):
+        before = set(opt.pending_)
+        xs = opt.ask(q)
+        kinds = [tag[0] for key, tag in opt.pending_.items() if key not in before]
+        assert len(kinds) == q
+        assert kinds.count("local") == max_local
+        opt.tell(xs, [problem(x) for x in xs])

@@ -24,8 +24,6 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -33,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from _cache import fmt_regret, load_cache, save_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 QS = (1, 4, 8)
@@ -71,24 +71,10 @@ def run_one(problem_name: str, q: int, seed: int, evaluations: int) -> dict[str,
             "rounds": rounds, "cpu_s": time.process_time() - c0}
 
 
-def _load(path: Path) -> dict[str, Any]:
-    if path.exists():
-        data: dict[str, Any] = json.loads(path.read_text())
-        return data
-    return {"runs": {}}
 
 
-def _save(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-    os.replace(tmp, path)
 
 
-def _fmt(x: float) -> str:
-    if x == 0.0:
-        return "0"
-    return f"{x:.3f}" if abs(x) >= 0.01 else f"{x:.1e}"
 
 
 def _at(runs: list[dict[str, Any]], round_no: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -115,8 +101,8 @@ def markdown(data: dict[str, Any], problem: str, qs: list[int]) -> str:
                 continue
             reg, dist = got
             q1, med, q3 = np.percentile(reg, [25, 50, 75])
-            cells.append(f"{_fmt(med)} [{_fmt(q1)}, {_fmt(q3)}] · {int((dist < HIT).sum())}/"
-                         f"{len(reg)}")
+            cells.append(f"{fmt_regret(med)} [{fmt_regret(q1)}, {fmt_regret(q3)}] · "
+                         f"{int((dist < HIT).sum())}/{len(reg)}")
         lines.append(f"| {q} | " + " | ".join(cells) + " |")
     lines.append("")
     seq = _at(runs.get(1, []), 300)
@@ -125,7 +111,8 @@ def markdown(data: dict[str, Any], problem: str, qs: list[int]) -> str:
         ok = float(np.median(par[0])) <= float(np.median(seq[0]))
         lines.append(
             f"Target (q = 8 after 40 rounds no worse than q = 1 after 300): median regret "
-            f"{_fmt(float(np.median(par[0])))} vs {_fmt(float(np.median(seq[0])))}, hits "
+            f"{fmt_regret(float(np.median(par[0])))} vs "
+            f"{fmt_regret(float(np.median(seq[0])))}, hits "
             f"{int((par[1] < HIT).sum())}/{len(par[1])} vs {int((seq[1] < HIT).sum())}/"
             f"{len(seq[1])}: **{'met' if ok else 'not met'}**."
         )
@@ -180,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     if any(q < 1 for q in qs):
         parser.error("--qs must be positive integers")
     cache = Path(args.cache)
-    data = _load(cache)
+    data = load_cache(cache)
     todo = [(p, q, s) for p in problems for q in qs for s in range(1, args.seeds + 1)
             if data["runs"].get(f"{p}|{q}|{s}", {}).get("evaluations", 0)
             < args.evaluations // q * q]
@@ -194,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                 p, q, s = futures[fut]
                 res = fut.result()
                 data["runs"][f"{p}|{q}|{s}"] = res
-                _save(cache, data)
+                save_cache(cache, data)
                 print(f"[{n}/{len(todo)} {time.perf_counter() - t0:.0f}s] {p} q={q} seed={s} "
                       f"regret={res['rounds'][-1][1]:.3g}", flush=True)
     out_dir = Path(args.out_dir)

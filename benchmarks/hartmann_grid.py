@@ -24,8 +24,6 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
 import sys
 import time
@@ -34,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from _cache import load_cache, save_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGETS = (300, 800, 1300, 1800, 2300)
@@ -99,18 +99,8 @@ def run_one(k: int, seed: int, budget: int, threads: int) -> dict[str, Any]:
     }
 
 
-def _load(path: Path) -> dict[str, Any]:
-    if path.exists():
-        data: dict[str, Any] = json.loads(path.read_text())
-        return data
-    return {"runs": {}}
 
 
-def _save(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-    os.replace(tmp, path)
 
 
 def _quartiles(values: list[float]) -> tuple[float, float, float]:
@@ -277,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     ks = [int(v) for v in args.ks.split(",")]
     budgets = [b for b in BUDGETS if b <= args.budget]
     cache = Path(args.cache)
-    data = _load(cache)
+    data = load_cache(cache)
     todo = [
         (k, s) for s in range(1, args.seeds + 1) for k in ks
         if f"{k},{s}" not in data["runs"] or data["runs"][f"{k},{s}"]["budget"] < args.budget
@@ -292,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
                 k, s = futures[fut]
                 res = fut.result()
                 data["runs"][f"{k},{s}"] = res
-                _save(cache, data)
+                save_cache(cache, data)
                 ds = " ".join(f"{b}:{res['curve'][str(b)][0]:.3g}" for b in budgets)
                 print(f"[{n}/{len(todo)} {time.perf_counter() - t0:.0f}s] k={k} seed={s} "
                       f"{res['wall_s']:.0f}s d@ {ds}", flush=True)

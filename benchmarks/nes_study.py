@@ -32,8 +32,6 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -41,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from _cache import fmt_regret, load_cache, save_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS: dict[str, dict[str, str]] = {
@@ -116,18 +116,8 @@ def run_one(spec: str, config: str, seed: int, budget: int) -> dict[str, Any]:
     }
 
 
-def _load(path: Path) -> dict[str, Any]:
-    if path.exists():
-        data: dict[str, Any] = json.loads(path.read_text())
-        return data
-    return {"runs": {}}
 
 
-def _save(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-    os.replace(tmp, path)
 
 
 def key(spec: str, config: str, seed: int) -> str:
@@ -140,12 +130,6 @@ def _runs_for(data: dict[str, Any], spec: str, config: str, budget: int) -> list
             if r["spec"] == label(spec) and r["config"] == config and r["budget"] >= budget]
 
 
-def _fmt(x: float) -> str:
-    if x == 0.0:
-        return "0"
-    if abs(x) >= 0.01:
-        return f"{x:.3f}"
-    return f"{x:.1e}"
 
 
 def markdown(data: dict[str, Any], specs: list[str], configs: list[str]) -> str:
@@ -169,7 +153,8 @@ def markdown(data: dict[str, Any], specs: list[str], configs: list[str]) -> str:
                 dist = np.array([r["curve"][str(b)][1] for r in runs])
                 q1, med, q3 = np.percentile(reg, [25, 50, 75])
                 hits = int((dist < HIT).sum())
-                cells.append(f"{_fmt(med)} [{_fmt(q1)}, {_fmt(q3)}] · {hits}/{len(runs)}")
+                cells.append(f"{fmt_regret(med)} [{fmt_regret(q1)}, {fmt_regret(q3)}] · "
+                             f"{hits}/{len(runs)}")
                 cpu_ms = 1e3 * float(np.median([r["cpu_s"][str(b)] / b for r in runs]))
             lines.append(f"| {config} | " + " | ".join(cells) + f" | {cpu_ms:.0f} |")
         lines.append("")
@@ -251,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown configuration(s) {unknown}; allowed: {', '.join(CONFIGS)}")
     cache = Path(args.cache)
-    data = _load(cache)
+    data = load_cache(cache)
     todo = []
     for spec in specs:
         _, _, budget = parse_problem(spec)
@@ -272,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
                 spec, config, seed, budget = futures[fut]
                 res = fut.result()
                 data["runs"][key(spec, config, seed)] = res
-                _save(cache, data)
+                save_cache(cache, data)
                 last = res["curve"][str(budget)]
                 print(f"[{n}/{len(todo)} {time.perf_counter() - t0:.0f}s] {label(spec)} "
                       f"{config} seed={seed} regret@{budget}={last[0]:.3g} "

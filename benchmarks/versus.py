@@ -45,7 +45,6 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -56,6 +55,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from _cache import load_cache, save_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGETS = (50, 100, 200, 300, 800, 2300)
@@ -338,17 +339,8 @@ def run_probe(spec: str, method: str, n: int) -> dict[str, Any]:
     return {"problem": spec, "method": method, "n": n, "cpu_ms": 1e3 * float(np.median(cpu))}
 
 
-def _load(path: Path) -> dict[str, Any]:
-    if path.exists():
-        return dict(json.loads(path.read_text(encoding="utf-8")))
-    return {"runs": {}, "probes": {}}
 
 
-def _save(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-    tmp.replace(path)
 
 
 def run_key(spec: str, method: str, seed: int) -> str:
@@ -632,7 +624,7 @@ def main(argv: list[str] | None = None) -> int:
     budgets = sorted(int(b) for b in args.budgets.split(","))
     seeds = list(range(args.seeds))
     cache = Path(args.cache)
-    data = _load(cache)
+    data = load_cache(cache, {"runs": {}, "probes": {}})
 
     if not args.report_only:
         jobs: list[tuple[str, tuple[Any, ...]]] = []
@@ -676,7 +668,7 @@ def main(argv: list[str] | None = None) -> int:
                     data["probes"][f"{res['problem']}|{res['method']}|{res['n']}"] = res
                     print(f"probe {res['method']} n={res['n']}: {res['cpu_ms']:.1f} ms",
                           flush=True)
-                _save(cache, data)
+                save_cache(cache, data)
 
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -42,7 +42,7 @@ import torch
 from torch import Tensor
 
 from surge.optimizer.ensemble import BatchedEnsemble, MemberSpec
-from surge.optimizer.nes import NesTrainer
+from surge.optimizer.nes import NesTrainer, loss_of
 from surge.optimizer.trainers import Trainer, make_trainer, rebuild
 
 __all__ = ["ADOPT_RATIO", "COLLABORATIONS", "Fork", "ForkMerge", "merge_rows"]
@@ -228,11 +228,11 @@ class ForkMerge:
         else:
             with torch.no_grad():
                 merged = merge_rows(model.params[p], fork.model.params[0], e_p, e_f)
-                before = float(((model(xt)[p] - yt) ** 2).mean())
+                before = float(loss_of(model, xt, yt)[p])
                 old = model.params[p].clone()
                 model.params[p].copy_(merged)
                 model.apply_masks()
-                after = float(((model(xt)[p] - yt) ** 2).mean())
+                after = float(loss_of(model, xt, yt)[p])
                 if after <= before or not math.isfinite(before):
                     self.counts["averaged"] += 1
                 else:

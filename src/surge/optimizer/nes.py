@@ -8,11 +8,12 @@ scored on the data, and the mean moves along the fitness-weighted perturbations.
 derivative of the network is needed.
 
 One :meth:`NesTrainer.train_step` does, for every member m of the batched ensemble at
-once (one ``forward_table`` pass of ``s x (2p + 1)`` networks):
+once (one ``forward_table`` pass of ``s x (2p + 2)`` networks):
 
 1. draws p **antithetic** pairs ``theta_m +- sigma_m eps_i``, ``eps_i ~ N(0, I)``
    (masked: sparse and padded weights are never perturbed, so they stay zero);
-2. scores the 2p copies and the centre on the member's minibatch (mean squared error);
+2. scores the 2p copies, the centre and the previous centre on the member's minibatch
+   (mean squared error);
 3. **shapes** the fitness per member -- centred ranks in ``[-0.5, 0.5]`` (default) or
    z-scores -- so only the order of the copies matters, never the scale of the loss;
 4. estimates the loss gradient ``g = -(1 / (p sigma)) sum_i (F+_i - F-_i) / 2 eps_i`` and
@@ -20,8 +21,9 @@ once (one ``forward_table`` pass of ``s x (2p + 1)`` networks):
    member's weight decay;
 5. adapts **sigma** by its natural gradient (SNES, scalar per member): pairs whose
    perturbation was longer than average and scored well lengthen sigma, and vice versa;
-6. adapts the **learning rate** by success: the centre is re-scored after the update on
-   the same minibatch; lr x1.05 when the loss fell, x0.9 when it did not.
+6. adapts the **learning rate** by success, judged without bias: the centre and the
+   previous centre are compared on this fresh minibatch, which neither was fitted to;
+   lr x1.1 when the centre is better, x0.89 when not (the rate settles near 55% success).
 
 Noise comes from one ``torch.Generator`` seeded by the optimizer's stream, so a seed
 fixes the run; its state is part of the saved state.
@@ -48,7 +50,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from surge.optimizer.ensemble import BatchedEnsemble
+from surge.optimizer.ensemble import _ADAM_BETA1, _ADAM_BETA2, _BASE_LR, _EPS, BatchedEnsemble
 
 __all__ = ["SHAPINGS", "NesTrainer"]
 
@@ -65,12 +67,6 @@ _LR_MAX = 0.03
 _LR_UP = 1.1
 # Equilibrium at ~55% success: a noisy estimate succeeds little more than half the time.
 _LR_DOWN = 0.89
-_ADAM_BETA1 = 0.9
-_ADAM_BETA2 = 0.999
-_EPS = 1e-8
-# The Adam rule's base learning rate per gradient rule in MemberSpec: NES keeps each
-# member's relative learning rate (its diversity), rescaled to the NES base.
-_SPEC_BASE_LR = {"adam": 1e-2, "rmsprop": 3e-3, "rprop": 3e-3}
 
 
 def _shape(rewards: Tensor, shaping: str) -> Tensor:
@@ -127,7 +123,9 @@ class NesTrainer:
         s, n_params = model.size, model.n_params
         self.generator = torch.Generator().manual_seed(int(seed))
         scale = torch.tensor(
-            [sp.learning_rate / _SPEC_BASE_LR.get(sp.optimizer, sp.learning_rate)
+            # Each member keeps its learning rate relative to its gradient rule's base (the
+            # ensemble's diversity), rescaled to the NES base.
+            [sp.learning_rate / _BASE_LR.get(sp.optimizer, sp.learning_rate)
              for sp in model.specs]
         )
         self.state: dict[str, list[Tensor]] = {
@@ -140,7 +138,6 @@ class NesTrainer:
         self.wd = torch.tensor([[sp.weight_decay] for sp in model.specs])
         # Effective dimension per member: the perturbed (unmasked) weights.
         self.n_free = model.mask.sum(dim=1)
-        self.last_loss: Tensor | None = None
 
     @property
     def lr(self) -> Tensor:
@@ -206,7 +203,6 @@ class NesTrainer:
         u = (norm2 - n_free[:, None]) / torch.sqrt(2.0 * n_free[:, None])
         g_log_sigma = ((f_plus + f_minus) * u).sum(dim=1) / p
         sigma.mul_(torch.exp(_SIGMA_ETA * g_log_sigma)).clamp_(_SIGMA_MIN, _SIGMA_MAX)
-        self.last_loss = centre
 
     # ------------------------------------------------------------------ state
     def state_tensors(self) -> dict[str, list[Tensor]]:
@@ -233,10 +229,6 @@ class NesTrainer:
         """Overwrite one member's moments, learning rate and sigma."""
         for k, v in self.state.items():
             v[0][member].copy_(state[k])
-
-    def hyperparameters(self, member: int) -> tuple[float, float]:
-        """``(learning_rate, sigma)`` of a member, as numbers."""
-        return float(self.lr[member]), float(self.sigma[member])
 
 
 def loss_of(model: BatchedEnsemble, x: Tensor, y: Tensor) -> Tensor:

@@ -77,7 +77,7 @@ def run_one(problem_name: str, q: int, seed: int, evaluations: int) -> dict[str,
 
 
 
-def _at(runs: list[dict[str, Any]], round_no: int) -> tuple[np.ndarray, np.ndarray] | None:
+def at_round(runs: list[dict[str, Any]], round_no: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Regrets and distances of every run after ``round_no`` rounds (None if too short)."""
     if not runs or any(len(r["rounds"]) < round_no for r in runs):
         return None
@@ -95,7 +95,7 @@ def markdown(data: dict[str, Any], problem: str, qs: list[int]) -> str:
     for q in qs:
         cells = []
         for n in REPORT_ROUNDS:
-            got = _at(runs[q], n)
+            got = at_round(runs[q], n)
             if got is None:
                 cells.append("-")
                 continue
@@ -105,8 +105,8 @@ def markdown(data: dict[str, Any], problem: str, qs: list[int]) -> str:
                          f"{int((dist < HIT).sum())}/{len(reg)}")
         lines.append(f"| {q} | " + " | ".join(cells) + " |")
     lines.append("")
-    seq = _at(runs.get(1, []), 300)
-    par = _at(runs.get(8, []), 40)
+    seq = at_round(runs.get(1, []), 300)
+    par = at_round(runs.get(8, []), 40)
     if seq is not None and par is not None:
         ok = float(np.median(par[0])) <= float(np.median(seq[0]))
         lines.append(

@@ -45,6 +45,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -57,6 +58,7 @@ from typing import Any
 import numpy as np
 
 from _cache import load_cache, save_cache
+from batch_study import at_round
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGETS = (50, 100, 200, 300, 800, 2300)
@@ -455,8 +457,34 @@ def _targets(
         "-" if pe is None or pg is None
         else f"ensemble {pe['cpu_ms']:.1f} ms, GP {pg['cpu_ms']:.1f} ms (cost probe)",
     )
-    check("Batch q = 8 after 40 rounds vs q = 1 after 300", None, "not part of this harness yet")
+    batch = _batch_target(ROOT / "benchmarks/results/batch_study.json")
+    check(
+        "Batch q = 8 after 40 rounds: median regret <= q = 1 after 300",
+        None if batch is None else batch[0] <= batch[1],
+        "-" if batch is None
+        else f"{_fmt(batch[0])} vs {_fmt(batch[1])}, hits {batch[2]} vs {batch[3]} "
+        "(`benchmarks/batch_study.py`, docs/optimize/batch.md)",
+        None if batch is None else batch[4],
+    )
     return out
+
+
+def _batch_target(path: Path) -> tuple[float, float, str, str, int] | None:
+    """Hartmann-6 batch target from the batch study's cache: median regret of q = 8 after 40
+    rounds, of q = 1 after 300, their hit counts, and the number of seeds (None if absent)."""
+    if not path.exists():
+        return None
+    runs = json.loads(path.read_text())["runs"].values()
+
+    def at(q: int, rounds: int) -> tuple[np.ndarray, np.ndarray] | None:
+        return at_round([r for r in runs if r["problem"] == "hartmann6" and r["q"] == q], rounds)
+
+    par, seq = at(8, 40), at(1, 300)
+    if par is None or seq is None:
+        return None
+    hits = [f"{int((d < HIT_DISTANCE).sum())}/{d.size}" for d in (par[1], seq[1])]
+    return (float(np.median(par[0])), float(np.median(seq[0])), hits[0], hits[1],
+            min(par[0].size, seq[0].size))
 
 
 def markdown(
@@ -476,8 +504,8 @@ def markdown(
         "over seeds of the mean over the last max(10, n/10) suggestions before n.",
         "",
         f"Seeds: {len(seeds)} ({seeds[0]}..{seeds[-1]}). Budgets: {', '.join(map(str, budgets))}.",
-        f"Caps: Optuna GPSampler runs to at most {args.gp_cap} evaluations, BoTorch to",
-        f"{args.botorch_cap} (cost per suggestion grows as n^3); longer budgets show `-`.",
+        "GP methods are capped (their cost per suggestion grows as n^3); a budget a method",
+        f"was not run to shows `-`. Largest budget run here: {_reach(data, specs, methods)}.",
         "Each cell: hit rate · median regret [25%-75%] (runs). A method may have fewer runs",
         "than the seeds listed (it was run on fewer seeds, for time): the count says so.",
         "",
@@ -538,6 +566,25 @@ def markdown(
         lines.append("")
     lines += ["## Targets of issue 7", "", *_targets(cells, data["probes"]), ""]
     return "\n".join(lines)
+
+
+def _reach(data: dict[str, Any], specs: list[str], methods: list[str]) -> str:
+    """How far each method was run, from the cache: "TPE 2300; GP 300 (hartmann6), 100 (...)"."""
+    parts = []
+    for method in methods:
+        tops: dict[int, list[str]] = {}
+        for spec in specs:
+            got = [r["budget"] for k, r in data["runs"].items()
+                   if k.startswith(f"{spec}|{method}|")]
+            if got:
+                tops.setdefault(max(got), []).append(spec)
+        if len(tops) == 1:
+            parts.append(f"{LABELS[method]} {next(iter(tops))}")
+        elif tops:
+            parts.append(f"{LABELS[method]} " + ", ".join(
+                f"{top} ({', '.join(where)})" for top, where in sorted(tops.items(), reverse=True)
+            ))
+    return "; ".join(parts)
 
 
 def _slug(spec: str) -> str:

@@ -1,0 +1,68 @@
+"""The optimizer-vs-field harness (benchmarks/versus.py) runs, caches and judges correctly.
+
+Only the methods without optional dependencies (the ensemble and random search) run here,
+on Branin with a tiny budget; the batch target is checked on a synthetic batch-study cache.
+"""
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BENCH = Path(__file__).parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def versus() -> Any:
+    sys.path.insert(0, str(BENCH))
+    try:
+        import versus as module
+    finally:
+        sys.path.remove(str(BENCH))
+    return module
+
+
+def test_a_small_study_runs_caches_and_reports(versus: Any, tmp_path: Path) -> None:
+    """Two methods, one seed: the cache holds both runs, the report has their rows."""
+    cache, md = tmp_path / "v.json", tmp_path / "v.md"
+    argv = ["--problems", "branin", "--methods", "random,ensemble", "--budgets", "20,30",
+            "--seeds", "1", "--cache", str(cache), "--out-md", str(md),
+            "--out-dir", str(tmp_path)]
+    assert versus.main(argv) == 0
+    runs = json.loads(cache.read_text())["runs"]
+    assert set(runs) == {"branin|random|0", "branin|ensemble|0"}
+    for run in runs.values():
+        assert run["budget"] == 30
+        regret_20, regret_30 = run["curve"]["20"][0], run["curve"]["30"][0]
+        assert 0.0 <= regret_30 <= regret_20  # best-so-far never gets worse
+    text = md.read_text()
+    assert "| surge ensemble (k=5) |" in text and "| random search |" in text
+    assert "## Targets of issue 7" in text
+    # A second run finds everything cached and adds nothing.
+    before = cache.read_text()
+    assert versus.main(argv) == 0
+    assert cache.read_text() == before
+
+
+def test_batch_target_reads_the_batch_cache(versus: Any, tmp_path: Path) -> None:
+    """Medians of q = 8 after 40 rounds and q = 1 after 300 rounds, with hit counts."""
+    runs = {}
+    for seed in range(3):
+        # rows: [evaluations, regret, distance]
+        runs[f"hartmann6|8|{seed}"] = {
+            "problem": "hartmann6", "q": 8, "seed": seed,
+            "rounds": [[8 * (i + 1), 1.0 if i < 39 else 0.01 * (seed + 1), 0.05]
+                       for i in range(40)],
+        }
+        runs[f"hartmann6|1|{seed}"] = {
+            "problem": "hartmann6", "q": 1, "seed": seed,
+            "rounds": [[i + 1, 1e-3 * (seed + 1), 0.5 * seed] for i in range(300)],
+        }
+    path = tmp_path / "batch.json"
+    path.write_text(json.dumps({"runs": runs}))
+    par, seq, hits_par, hits_seq, n = versus._batch_target(path)
+    assert par == pytest.approx(0.02) and seq == pytest.approx(2e-3)
+    assert (hits_par, hits_seq, n) == ("3/3", "1/3", 3)
+    assert versus._batch_target(tmp_path / "absent.json") is None

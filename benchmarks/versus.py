@@ -667,7 +667,18 @@ def main(argv: list[str] | None = None) -> int:
     for m in methods:
         if m not in METHODS:
             parser.error(f"unknown method {m!r}; allowed: {', '.join(METHODS)}")
-    budgets = sorted(int(b) for b in args.budgets.split(","))
+    for spec in specs:
+        try:
+            build_problem(spec, 0)
+        except (ValueError, TypeError) as exc:
+            parser.error(f"bad problem {spec!r} ({exc}); write name[:dim][@noise_sd], e.g. "
+                         "hartmann6, ackley:5, hartmann6@0.1")
+    try:
+        budgets = sorted(int(b) for b in args.budgets.split(","))
+    except ValueError:
+        parser.error(f"--budgets must be comma-separated integers, got {args.budgets!r}")
+    if not budgets or budgets[0] < 1:
+        parser.error("--budgets must be positive")
     seeds = list(range(args.seeds))
     cache = Path(args.cache)
     data = load_cache(cache, {"runs": {}, "probes": {}})

@@ -66,3 +66,16 @@ def test_batch_target_reads_the_batch_cache(versus: Any, tmp_path: Path) -> None
     assert par == pytest.approx(0.02) and seq == pytest.approx(2e-3)
     assert (hits_par, hits_seq, n) == ("3/3", "1/3", 3)
     assert versus._batch_target(tmp_path / "absent.json") is None
+
+
+@pytest.mark.parametrize("argv", [["--problems", "nosuch"], ["--problems", "ackley:x"],
+                                  ["--budgets", "100,a"], ["--methods", "bayes"]])
+def test_bad_arguments_stop_with_a_usage_error(
+    versus: Any, argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typo stops at the boundary with exit code 2 and says what is allowed."""
+    with pytest.raises(SystemExit) as stop:
+        versus.main([*argv, "--report-only", "--cache", str(tmp_path / "c.json"),
+                     "--out-md", str(tmp_path / "v.md"), "--out-dir", str(tmp_path)])
+    assert stop.value.code == 2
+    assert "error:" in capsys.readouterr().err

@@ -71,12 +71,6 @@ def run_one(problem_name: str, q: int, seed: int, evaluations: int) -> dict[str,
             "rounds": rounds, "cpu_s": time.process_time() - c0}
 
 
-
-
-
-
-
-
 def at_round(runs: list[dict[str, Any]], round_no: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Regrets and distances of every run after ``round_no`` rounds (None if too short)."""
     if not runs or any(len(r["rounds"]) < round_no for r in runs):

@@ -99,10 +99,6 @@ def run_one(k: int, seed: int, budget: int, threads: int) -> dict[str, Any]:
     }
 
 
-
-
-
-
 def _quartiles(values: list[float]) -> tuple[float, float, float]:
     arr = np.asarray(values)
     q1, med, q3 = np.percentile(arr, [25, 50, 75])

@@ -116,10 +116,6 @@ def run_one(spec: str, config: str, seed: int, budget: int) -> dict[str, Any]:
     }
 
 
-
-
-
-
 def key(spec: str, config: str, seed: int) -> str:
     """The cache key of one run."""
     return f"{label(spec)}|{config}|{seed}"
@@ -128,8 +124,6 @@ def key(spec: str, config: str, seed: int) -> str:
 def _runs_for(data: dict[str, Any], spec: str, config: str, budget: int) -> list[dict[str, Any]]:
     return [r for r in data["runs"].values()
             if r["spec"] == label(spec) and r["config"] == config and r["budget"] >= budget]
-
-
 
 
 def markdown(data: dict[str, Any], specs: list[str], configs: list[str]) -> str:

@@ -493,7 +493,7 @@ def markdown(
     data: dict[str, Any],
     *,
     specs: list[str], methods: list[str], seeds: list[int],
-    budgets: list[int], args: argparse.Namespace, pngs: list[Path],
+    budgets: list[int], pngs: list[Path],
 ) -> str:
     cells = summarize(data, specs, methods, seeds, budgets)
     lines = [
@@ -734,7 +734,7 @@ def main(argv: list[str] | None = None) -> int:
     pngs = plots(data, specs, methods, seeds, out_dir)
     Path(args.out_md).write_text(
         markdown(
-            data, specs=specs, methods=methods, seeds=seeds, budgets=budgets, args=args,
+            data, specs=specs, methods=methods, seeds=seeds, budgets=budgets,
             pngs=pngs,
         ), encoding="utf-8"
     )

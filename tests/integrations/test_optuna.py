@@ -108,6 +108,29 @@ class TestThreads:
         assert len(done) == 30
         assert len({tuple(sorted(t.params.items())) for t in done}) == 30
 
+    def test_n_jobs_keeps_one_ensemble_across_trials(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Optuna reseeds the sampler before every threaded trial; the ensemble survives it.
+
+        (It used to be rebuilt and retrained from scratch for every trial, forgetting the
+        points in flight.)
+        """
+        import surge.integrations.optuna as module
+
+        built = []
+
+        class Counting(module.EnsembleOptimizer):
+            def __init__(self, *args: object, **kwargs: object) -> None:
+                built.append(1)
+                super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(module, "EnsembleOptimizer", Counting)
+        sampler = EnsembleSampler(n_networks=2, seed=0)
+        study = optuna.create_study(sampler=sampler)
+        study.optimize(lambda t: (t.suggest_float("x", -2, 2) - 0.5) ** 2, n_trials=20, n_jobs=2)
+        assert len(built) == 1
+        assert sampler._state is not None
+        assert sampler._state.optimizer.X_.shape[0] >= 18  # told nearly every trial
+
 
 _WORKER = textwrap.dedent(
     """

@@ -201,11 +201,17 @@ class EnsembleSampler(BaseSampler):
         self._lock = threading.Lock()
 
     def reseed_rng(self) -> None:
-        """Draw fresh seeds (Optuna calls this in each worker of ``n_jobs > 1``)."""
-        self._base_seed = _entropy_seed()
-        if self._independent is not None:
-            self._independent.reseed_rng()
-        self._state = None
+        """Draw fresh seeds for the independent draws and for optimizers built from now on.
+
+        Optuna calls this before *every* trial of ``study.optimize(n_jobs > 1)``, whose
+        threads share this sampler. The ensemble already built is kept: rebuilding it here
+        retrained it from scratch for every trial and forgot the points in flight, so two
+        threads could be given the same point.
+        """
+        with self._lock:
+            self._base_seed = _entropy_seed()
+            if self._independent is not None:
+                self._independent.reseed_rng()
 
     def _derived_seed(self, *keys: int) -> int:
         """A seed for one purpose, from the sampler's seed and ``keys`` (trial numbers)."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.stats import norm
 
 from surge.optimizer import EnsembleOptimizer, maximize, minimize
 from surge.problems import Branin, Hartmann3
@@ -201,6 +202,47 @@ class TestQuality:
         assert p.regret(float(p.evaluate_true(res.x))) < 0.1
         luckiest = max(e.y for e in res.history if e.ok)
         assert res.y < luckiest
+
+
+class TestTargets:
+    """What the networks are trained on: rank normal scores, or standardized under noise."""
+
+    @staticmethod
+    def _told(ys: list[float], **kwargs: object) -> EnsembleOptimizer:
+        opt = EnsembleOptimizer(BOUNDS, n_networks=2, seed=0, **kwargs)  # type: ignore[arg-type]
+        xs = np.column_stack([np.linspace(-0.9, 0.9, len(ys)), np.linspace(-4, 4, len(ys))])
+        opt.tell(xs, ys)
+        return opt
+
+    def test_normal_scores_of_mid_ranks(self) -> None:
+        """Told 1, 5, 3, 3 (maximized): ranks 1/5, 4/5, 2.5/5 -> normal quantiles; ties
+        share theirs; an untold 4 falls between 3 and 5."""
+        opt = self._told([1.0, 5.0, 3.0, 3.0])
+        got = opt._targets(np.array([1.0, 5.0, 3.0, 4.0]))
+        want = norm.ppf([0.2, 0.8, 0.5, 0.7])
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+        assert got[1] == pytest.approx(0.841621, abs=1e-6)
+
+    def test_minimizing_reverses_the_ranks(self) -> None:
+        opt = self._told([1.0, 5.0, 3.0], maximize=False)
+        got = opt._targets(opt._internal(np.array([1.0, 5.0, 3.0])))
+        np.testing.assert_allclose(got, norm.ppf([0.75, 0.25, 0.5]), atol=1e-12)
+
+    def test_any_increasing_transform_gives_the_same_targets(self) -> None:
+        """A heavy-tailed objective (exp of the values, times 1e6) trains the networks on
+        exactly the same targets: only the order of the told values matters."""
+        ys = np.array([0.3, -2.0, 4.5, 1.0, 0.0, 2.2])
+        a, b = self._told(list(ys)), self._told(list(1e6 * np.exp(ys)))
+        np.testing.assert_array_equal(
+            a._targets(a._internal(ys)), b._targets(b._internal(1e6 * np.exp(ys)))
+        )
+
+    def test_noisy_targets_are_standardized(self) -> None:
+        """noisy=True: z-scores of the told values (no tail this close to the mean)."""
+        ys = [1.0, 2.0, 3.0, 4.0]
+        opt = self._told(ys, noisy=True)
+        z = (np.array(ys) - 2.5) / np.std(ys)
+        np.testing.assert_allclose(opt._targets(np.array(ys)), z, atol=1e-12)
 
 
 class TestInFlight:

@@ -255,9 +255,9 @@ class EnsembleOptimizer:
             around the incumbent); 1 makes all of them local. Default 2.
         exploration: weight of the ensemble's disagreement (against its mean) when a
             parked stick picks where to restart. Higher values look for other basins
-            more, and so find the global one more reliably but later (Hartmann-6, 20
-            seeds: 3.0 reaches the optimum in 20 of 20 runs by 300 evaluations against
-            17 with 1.0, but in 5 instead of 11 by 100; docs/benchmarks.md).
+            more, at the cost of early progress (Hartmann-6, 10 seeds: 3.0 hits the
+            optimum in 4/7/9 runs at 100/200/300 evaluations against 6/8/9 with 1.0,
+            and is behind on every other suite function; docs/benchmarks.md).
         batch_size: minibatch size per member.
         train_steps: training steps per ``tell``, plus ``train_steps_per_point`` per point.
         train_steps_per_point: see ``train_steps``.

@@ -116,7 +116,7 @@ class ForkMerge:
 
         Args:
             x: the new unit points, ``(m, d)``.
-            target: their standardized targets, ``(m,)``.
+            target: their training targets, ``(m,)``.
             parent_pred: every member's prediction ``(k, m)``.
         """
         fork = self.fork
@@ -156,7 +156,7 @@ class ForkMerge:
         Args:
             model, trainer: the ensemble and its trainer.
             error: the members' prequential errors ``(k,)``.
-            xt, yt: the pool (unit points ``(N, d)``, standardized targets ``(N,)``).
+            xt, yt: the pool (unit points ``(N, d)``, training targets ``(N,)``).
             rng: the optimizer's stream.
 
         Returns:

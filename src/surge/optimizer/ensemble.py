@@ -36,8 +36,9 @@ pool is shared and each member draws its own minibatches from it (its own random
 and the samples told since the last training round are put in *every* member's next
 minibatches, so no evaluation is ever skipped by any member.
 
-Inputs are unit-cube points (mapped to ``[-1, 1]`` inside the module); targets are
-standardized objective values (the optimizer always maximizes). Shapes are the contract:
+Inputs are unit-cube points (mapped to ``[-1, 1]`` inside the module); targets are the
+optimizer's training targets: normal scores of the told values' ranks, or standardized
+values under noise (the optimizer always maximizes). Shapes are the contract:
 ``forward(x)`` takes ``(n, d)`` (shared points) or ``(s, n, d)`` (one set per member)
 and returns ``(s, n)``.
 """
@@ -283,7 +284,7 @@ class BatchedEnsemble(nn.Module):
         return torch.cat(pieces, dim=0)
 
     def forward(self, x: Tensor) -> Tensor:
-        """Predict the standardized objective.
+        """Predict the objective in target units (the optimizer's training targets).
 
         Args:
             x: unit-cube points, shape ``(n, d)`` (the same points for every member) or
@@ -388,7 +389,7 @@ class BatchedTrainer:
 
         Args:
             x: unit-cube points, ``(s, b, d)``.
-            y: standardized targets, ``(s, b)``.
+            y: training targets (target units), ``(s, b)``.
         """
         for p in self.params():
             p.grad = None

@@ -159,7 +159,7 @@ class NesTrainer:
 
         Args:
             x: unit-cube points, ``(s, b, d)``.
-            y: standardized targets, ``(s, b)``.
+            y: training targets, ``(s, b)``.
         """
         self.step_count += 1
         t = self.step_count
@@ -237,7 +237,7 @@ def loss_of(model: BatchedEnsemble, x: Tensor, y: Tensor) -> Tensor:
     Args:
         model: the ensemble.
         x: unit-cube points, ``(n, d)``.
-        y: standardized targets, ``(n,)``.
+        y: training targets, ``(n,)``.
     """
     with torch.no_grad():
         pred: Tensor = model(x)

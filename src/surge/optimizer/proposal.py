@@ -53,7 +53,7 @@ def input_gradient(model: BatchedEnsemble, x: Tensor) -> tuple[Tensor, Tensor]:
 
     Returns:
         ``(pred, grad)``: predictions ``(s, n)`` and input gradients ``(s, n, d)``
-        (standardized objective per unit of the unit cube).
+        (target units per unit of the unit cube).
     """
     xg = x.detach().clone().requires_grad_(True)
     with torch.enable_grad():

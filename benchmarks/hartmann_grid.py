@@ -70,7 +70,7 @@ def run_one(k: int, seed: int, budget: int, threads: int) -> dict[str, Any]:
     best_y, best_x = -np.inf, None
     curve: dict[int, tuple[float, float]] = {}
     overhead = 0.0
-    overhead_marks: dict[int, float] = {}
+    overhead_marks: dict[str, float] = {}  # str keys, as after a JSON round trip
     t0 = time.perf_counter()
     for i in range(1, budget + 1):
         t = time.perf_counter()
@@ -86,7 +86,7 @@ def run_one(k: int, seed: int, budget: int, threads: int) -> dict[str, Any]:
             assert best_x is not None
             curve[i] = (problem.distance(best_x), problem.optimal_value - best_y)
         if i in BUDGETS:
-            overhead_marks[i] = overhead
+            overhead_marks[str(i)] = overhead
     return {
         "k": k,
         "seed": seed,

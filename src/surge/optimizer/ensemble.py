@@ -55,7 +55,11 @@ from torch import Tensor, nn
 
 __all__ = [
     "ACTIVATIONS",
+    "ADAM_BETA1",
+    "ADAM_BETA2",
+    "BASE_LR",
     "OPTIMIZERS",
+    "OPTIMIZER_EPS",
     "BatchedEnsemble",
     "BatchedTrainer",
     "MemberSpec",
@@ -72,14 +76,15 @@ _WIDTHS = (24, 32, 48)
 _ACTIVATION_WEIGHTS = (0.35, 0.35, 0.3)
 _SPARSITY_MAX = 0.3
 # Learning rates are drawn log-uniformly in [base / _LR_SPREAD, base * _LR_SPREAD].
-_BASE_LR = {"adam": 1e-2, "rmsprop": 3e-3, "rprop": 3e-3}
+BASE_LR = {"adam": 1e-2, "rmsprop": 3e-3, "rprop": 3e-3}
 _LR_SPREAD = 2.0
 _WEIGHT_DECAY_MAX = 1e-4
-# Optimizer constants (the usual defaults).
-_ADAM_BETA1 = 0.9
-_ADAM_BETA2 = 0.999
+# Optimizer constants (the usual defaults); public because surge.optimizer.nes's
+# batched Adam uses the same ones.
+ADAM_BETA1 = 0.9
+ADAM_BETA2 = 0.999
 _RMS_ALPHA = 0.99
-_EPS = 1e-8
+OPTIMIZER_EPS = 1e-8
 _RPROP_ETA_PLUS = 1.2
 _RPROP_ETA_MINUS = 0.5
 _RPROP_MIDPOINT = (_RPROP_ETA_PLUS + _RPROP_ETA_MINUS) / 2.0
@@ -133,7 +138,7 @@ def sample_member_specs(k: int, rng: np.random.Generator) -> list[MemberSpec]:
         depth = int(rng.choice(_DEPTHS, p=_DEPTH_WEIGHTS))
         width = int(rng.choice(_WIDTHS))
         act = str(ACTIVATIONS[int(rng.choice(len(ACTIVATIONS), p=_ACTIVATION_WEIGHTS))])
-        lr = _BASE_LR[opt] * math.exp(rng.uniform(-1.0, 1.0) * math.log(_LR_SPREAD))
+        lr = BASE_LR[opt] * math.exp(rng.uniform(-1.0, 1.0) * math.log(_LR_SPREAD))
         wd = float(rng.uniform(0.0, _WEIGHT_DECAY_MAX))
         sparsity = float(rng.uniform(0.0, _SPARSITY_MAX))
         seed = int(rng.integers(0, 2**31 - 1))
@@ -432,13 +437,13 @@ class BatchedTrainer:
             g = grad_all.index_select(0, idx).addcmul_(self.wd[i], p)
             a, b = self.state["a"][i], self.state["b"][i]
             if name == "adam":
-                a.mul_(_ADAM_BETA1).add_(g, alpha=1.0 - _ADAM_BETA1)
-                b.mul_(_ADAM_BETA2).addcmul_(g, g, value=1.0 - _ADAM_BETA2)
-                denom = (b / (1.0 - _ADAM_BETA2**t)).sqrt_().add_(_EPS)
-                p.addcdiv_(a * (self.lr[i] / (1.0 - _ADAM_BETA1**t)), denom, value=-1.0)
+                a.mul_(ADAM_BETA1).add_(g, alpha=1.0 - ADAM_BETA1)
+                b.mul_(ADAM_BETA2).addcmul_(g, g, value=1.0 - ADAM_BETA2)
+                denom = (b / (1.0 - ADAM_BETA2**t)).sqrt_().add_(OPTIMIZER_EPS)
+                p.addcdiv_(a * (self.lr[i] / (1.0 - ADAM_BETA1**t)), denom, value=-1.0)
             elif name == "rmsprop":
                 b.mul_(_RMS_ALPHA).addcmul_(g, g, value=1.0 - _RMS_ALPHA)
-                p.addcdiv_(g * self.lr[i], b.sqrt().add_(_EPS), value=-1.0)
+                p.addcdiv_(g * self.lr[i], b.sqrt().add_(OPTIMIZER_EPS), value=-1.0)
             else:
                 # Rprop: a per-weight step grows while the gradient keeps its sign and
                 # shrinks on a sign flip (then that weight skips one update).

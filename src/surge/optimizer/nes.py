@@ -50,7 +50,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from surge.optimizer.ensemble import _ADAM_BETA1, _ADAM_BETA2, _BASE_LR, _EPS, BatchedEnsemble
+from surge.optimizer.ensemble import ADAM_BETA1, ADAM_BETA2, BASE_LR, OPTIMIZER_EPS, BatchedEnsemble
 
 __all__ = ["SHAPINGS", "NesTrainer"]
 
@@ -125,7 +125,7 @@ class NesTrainer:
         scale = torch.tensor(
             # Each member keeps its learning rate relative to its gradient rule's base (the
             # ensemble's diversity), rescaled to the NES base.
-            [sp.learning_rate / _BASE_LR.get(sp.optimizer, sp.learning_rate)
+            [sp.learning_rate / BASE_LR.get(sp.optimizer, sp.learning_rate)
              for sp in model.specs]
         )
         self.state: dict[str, list[Tensor]] = {
@@ -184,9 +184,9 @@ class NesTrainer:
         grad.addcmul_(self.wd, theta)
         # Adam on the estimate.
         m, v = self.state["m"][0], self.state["v"][0]
-        m.mul_(_ADAM_BETA1).add_(grad, alpha=1.0 - _ADAM_BETA1)
-        v.mul_(_ADAM_BETA2).addcmul_(grad, grad, value=1.0 - _ADAM_BETA2)
-        denom = (v / (1.0 - _ADAM_BETA2**t)).sqrt_().add_(_EPS)
+        m.mul_(ADAM_BETA1).add_(grad, alpha=1.0 - ADAM_BETA1)
+        v.mul_(ADAM_BETA2).addcmul_(grad, grad, value=1.0 - ADAM_BETA2)
+        denom = (v / (1.0 - ADAM_BETA2**t)).sqrt_().add_(OPTIMIZER_EPS)
         lr = self.lr
         # Learning rate by success, measured without bias or batch noise: the current and
         # the previous parameters compared on this minibatch, which neither was fitted to.
@@ -194,7 +194,7 @@ class NesTrainer:
             improved = centre < loss[:, 1]
             lr.mul_(torch.where(improved, _LR_UP, _LR_DOWN)).clamp_(_LR_MIN, _LR_MAX)
         prev.copy_(theta)
-        update = m / (1.0 - _ADAM_BETA1**t) / denom * lr[:, None]
+        update = m / (1.0 - ADAM_BETA1**t) / denom * lr[:, None]
         model.params.sub_(update)
         model.apply_masks()
         # Sigma: natural gradient of log sigma (SNES), twins share |eps|.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,11 @@ def save_cache(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def fmt_regret(x: float) -> str:
-    """A regret for a table: ``0``, three decimals from 0.01, else two significant digits."""
+def fmt_regret(x: float, *, fixed_from: float = 0.01, zero: str = "0") -> str:
+    """A regret for a table: ``-`` for NaN, ``zero`` for 0, three decimals from
+    ``fixed_from`` up, else two significant digits."""
+    if math.isnan(x):
+        return "-"
     if x == 0.0:
-        return "0"
-    return f"{x:.3f}" if abs(x) >= 0.01 else f"{x:.1e}"
+        return zero
+    return f"{x:.3f}" if abs(x) >= fixed_from else f"{x:.1e}"

@@ -59,7 +59,7 @@ from typing import Any
 
 import numpy as np
 
-from _cache import load_cache, save_cache
+from _cache import fmt_regret, load_cache, save_cache
 from batch_study import at_round
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -387,11 +387,8 @@ def summarize(
 
 
 def _fmt(x: float) -> str:
-    if math.isnan(x):
-        return "-"
-    if x == 0 or abs(x) >= 0.001:
-        return f"{x:.3f}"
-    return f"{x:.1e}"
+    """Regrets in the versus tables: three decimals from 0.001 up (0 as ``0.000``)."""
+    return fmt_regret(x, fixed_from=0.001, zero="0.000")
 
 
 def _targets(

@@ -64,7 +64,7 @@ from batch_study import at_round
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGETS = (50, 100, 200, 300, 800, 2300)
-METHODS = ("ensemble", "ensemble-x3", "random", "tpe", "gp", "cmaes", "botorch")
+METHODS = ("ensemble", "ensemble-x3", "ensemble-lgp", "random", "tpe", "gp", "cmaes", "botorch")
 PROBLEMS = (
     "hartmann6",
     "hartmann6@0.1",
@@ -85,6 +85,7 @@ PROBE_SUGGESTIONS = 5
 LABELS = {
     "ensemble": "surge ensemble (k=5)",
     "ensemble-x3": "surge ensemble (k=5, exploration=3)",
+    "ensemble-lgp": "surge ensemble (k=5, low_sticks=local-gp)",
     "random": "random search",
     "tpe": "Optuna TPE (multivariate)",
     "gp": "Optuna GPSampler",
@@ -123,12 +124,15 @@ class _Method:
 
 
 class _Ensemble(_Method):
-    def __init__(self, problem: Any, seed: int, noisy: bool, exploration: float = 1.0) -> None:
+    def __init__(
+        self, problem: Any, seed: int, noisy: bool, exploration: float = 1.0,
+        low_sticks: str = "ensemble",
+    ) -> None:
         from surge.optimizer import EnsembleOptimizer
 
         self.opt = EnsembleOptimizer(
             problem.bounds, n_networks=5, seed=seed, maximize=problem.maximize, noisy=noisy,
-            threads=1, exploration=exploration,
+            threads=1, exploration=exploration, low_sticks=low_sticks,
         )
 
     def ask(self) -> np.ndarray:
@@ -269,6 +273,8 @@ def make_method(method: str, problem: Any, seed: int) -> _Method:
         return _Ensemble(problem, seed, noisy)
     if method == "ensemble-x3":  # the defaults but exploration=3 (a variant, not judged)
         return _Ensemble(problem, seed, noisy, exploration=3.0)
+    if method == "ensemble-lgp":  # the defaults but low sticks climb a local GP (a variant)
+        return _Ensemble(problem, seed, noisy, low_sticks="local-gp")
     if method == "botorch":
         return _BoTorch(problem, seed, noisy)
     return _Optuna(problem, seed, method, noisy)

@@ -84,6 +84,21 @@ class TestAskTell:
             opt.tell(xa, ya)
             twin.tell(xb, ya)
 
+    def test_save_load_keeps_low_sticks(self, tmp_path: Path) -> None:
+        """low_sticks="local-gp" survives save/load, and the twin suggests identically."""
+        opt = EnsembleOptimizer(BOUNDS, n_networks=3, seed=5, low_sticks="local-gp")
+        _drive(opt, _sphere, 40)
+        path = tmp_path / "state.pt"
+        opt.save(path)
+        twin = EnsembleOptimizer.load(path)
+        assert twin.low_sticks == "local-gp"
+        assert "low_sticks='local-gp'" in repr(twin)
+        for _ in range(5):
+            xa, xb = opt.ask(1), twin.ask(1)
+            np.testing.assert_array_equal(xa, xb)
+            opt.tell(xa, [_sphere(xa[0])])
+            twin.tell(xb, [_sphere(xb[0])])
+
     def test_told_points_need_not_be_asked(self) -> None:
         """tell() accepts points that ask() never proposed."""
         opt = EnsembleOptimizer(BOUNDS, n_networks=2, seed=0)
@@ -161,6 +176,11 @@ class TestErrors:
         """Invalid constructor parameters raise ValueError naming the parameter."""
         with pytest.raises(ValueError, match=match):
             EnsembleOptimizer(BOUNDS, **kwargs)  # type: ignore[arg-type]
+
+    def test_bad_low_sticks(self) -> None:
+        """An unknown low_sticks choice is rejected, naming the allowed ones."""
+        with pytest.raises(ValueError, match="ensemble, local-gp"):
+            EnsembleOptimizer(BOUNDS, low_sticks="gp")
 
     def test_bad_q_and_tell_shapes(self) -> None:
         """ask(0), mismatched tell shapes and out-of-bounds points are rejected."""

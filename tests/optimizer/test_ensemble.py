@@ -14,7 +14,7 @@ from surge.optimizer.ensemble import (
     MemberSpec,
     sample_member_specs,
 )
-from surge.optimizer.proposal import ascend, input_gradient, quadratic_trust_step
+from surge.optimizer.proposal import ascend, input_gradient, local_gp_step, quadratic_trust_step
 
 
 def _spec(**kw: object) -> MemberSpec:
@@ -139,3 +139,21 @@ class TestGradients:
         step = quadratic_trust_step(x, y, np.array([0.5, 0.5, 0.5]), 0.2, n=1, rng=rng)
         assert step is not None
         assert np.abs(step[0] - target).max() < 0.02
+
+    def test_local_gp_step_follows_the_local_slope(self) -> None:
+        """The local GP climbs its neighbourhood's slope, blind to a far better cluster."""
+        rng = np.random.default_rng(1)
+        centre = np.array([0.5, 0.5])
+        near = centre + rng.uniform(-0.08, 0.08, (30, 2))
+        far = np.array([0.05, 0.5]) + rng.uniform(-0.03, 0.03, (40, 2))
+        x = np.concatenate([near, far])
+        y = np.concatenate([near[:, 0], np.full(40, 10.0)])  # uphill towards +x0 locally
+        step = local_gp_step(x, y, centre, 0.05, rng=rng, n_near=30)
+        assert step is not None
+        assert step[0] > near[:, 0].max() - 0.02  # at the uphill edge, not back to x0 = 0.05
+        assert np.all((step >= 0.0) & (step <= 1.0))
+
+    def test_local_gp_step_needs_points(self) -> None:
+        """With fewer than d + 2 told points there is no step."""
+        rng = np.random.default_rng(0)
+        assert local_gp_step(rng.random((3, 2)), np.zeros(3), np.full(2, 0.5), 0.1, rng=rng) is None

@@ -99,6 +99,22 @@ class TestAskTell:
             opt.tell(xa, [_sphere(xa[0])])
             twin.tell(xb, [_sphere(xb[0])])
 
+    def test_low_sticks_ignored_when_noisy(self) -> None:
+        """Under noisy=True the local GP is not used: the same suggestions as the default."""
+        runs = []
+        for low in ("ensemble", "local-gp"):
+            opt = EnsembleOptimizer(BOUNDS, n_networks=3, seed=4, noisy=True, low_sticks=low)
+            runs.append(np.concatenate(_drive(opt, _sphere, 40)))
+        np.testing.assert_array_equal(runs[0], runs[1])
+
+    def test_low_sticks_changes_the_climbs(self) -> None:
+        """Noise-free, local-gp climbs differently from the default (the option is live)."""
+        runs = []
+        for low in ("ensemble", "local-gp"):
+            opt = EnsembleOptimizer(BOUNDS, n_networks=3, seed=4, low_sticks=low)
+            runs.append(np.concatenate(_drive(opt, _sphere, 40)))
+        assert not np.array_equal(runs[0], runs[1])
+
     def test_told_points_need_not_be_asked(self) -> None:
         """tell() accepts points that ask() never proposed."""
         opt = EnsembleOptimizer(BOUNDS, n_networks=2, seed=0)

@@ -279,8 +279,9 @@ class EnsembleOptimizer:
             ``"local-gp"``: by expected improvement of a GP fitted to the 30 told points
             nearest it (:func:`~surge.optimizer.proposal.local_gp_step`), so a restart far
             from the found basins follows its own slope instead of the networks' pull
-            back to them. Opt-in while it is measured (Hartmann-6 seeds 0..19: 15 / 20 /
-            20 hits at 100 / 200 / 300 against 15 / 17 / 18; docs/benchmarks.md).
+            back to them. Ignored with ``noisy=True`` (the GP interpolates the noise;
+            measured worse). Opt-in while it is measured (Hartmann-6 seeds 0..19: 15 /
+            20 / 20 hits at 100 / 200 / 300 against 15 / 17 / 18; docs/benchmarks.md).
         collaboration: ``"none"`` (members share samples only, the default) or
             ``"fork-merge"``: the most promising member is forked, trained apart with a
             sibling's hyper-parameters and merged back
@@ -724,7 +725,7 @@ class EnsembleOptimizer:
             The unit point ``(d,)`` and the member that proposed it (-1: Gaussian sample).
         """
         k, d = self.n_networks, self.space_.dim
-        if self.low_sticks == "local-gp":
+        if self.low_sticks == "local-gp" and not self.noisy:
             valid = np.flatnonzero(self._valid())
             yv = self._internal(self.y_[valid])
             if self.stick_y_[j] < float(np.quantile(yv, _ESTABLISHED_Q)):

@@ -721,24 +721,29 @@ class EnsembleOptimizer:
     def _climb_stick(self, j: int) -> tuple[FloatArray, int]:
         """Every member climbs from stick j inside its trust; the ensemble picks one point.
 
+        With ``low_sticks="local-gp"`` (noise-free), a stick below the top quarter of the
+        told values takes the local GP's step instead (:func:`local_gp_step`).
+
         Returns:
             The unit point ``(d,)`` and the member that proposed it (-1: Gaussian sample).
         """
         k, d = self.n_networks, self.space_.dim
-        if self.low_sticks == "local-gp" and not self.noisy:
-            valid = np.flatnonzero(self._valid())
-            yv = self._internal(self.y_[valid])
-            if self.stick_y_[j] < float(np.quantile(yv, _ESTABLISHED_Q)):
-                step = local_gp_step(
-                    self.X_[valid], yv, self.stick_x_[j], float(self.stick_sigma_[j]),
-                    rng=self.rng_, n_near=_LOCAL_GP_POINTS,
-                )
-                if step is not None:
-                    return self.space_.snap(step), -1
+        valid = np.flatnonzero(self._valid())
+        yv = self._internal(self.y_[valid])
+        if (
+            self.low_sticks == "local-gp"
+            and not self.noisy
+            and self.stick_y_[j] < float(np.quantile(yv, _ESTABLISHED_Q))
+        ):
+            step = local_gp_step(
+                self.X_[valid], yv, self.stick_x_[j], float(self.stick_sigma_[j]),
+                rng=self.rng_, n_near=_LOCAL_GP_POINTS,
+            )
+            if step is not None:
+                return self.space_.snap(step), -1
         if self.stick_evals_[j] % _QUADRATIC_EVERY == 0:
-            valid = np.flatnonzero(self._valid())
             quad = quadratic_trust_step(
-                self.X_[valid], self._internal(self.y_[valid]), self.stick_x_[j],
+                self.X_[valid], yv, self.stick_x_[j],
                 float(self.stick_sigma_[j]), n=1, rng=self.rng_,
             )
             if quad is not None:

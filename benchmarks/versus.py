@@ -64,7 +64,7 @@ from batch_study import at_round
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGETS = (50, 100, 200, 300, 800, 2300)
-METHODS = ("ensemble", "ensemble-x3", "ensemble-lgp", "random", "tpe", "gp", "cmaes", "botorch")
+METHODS = ("ensemble", "ensemble-nets", "ensemble-x3", "random", "tpe", "gp", "cmaes", "botorch")
 PROBLEMS = (
     "hartmann6",
     "hartmann6@0.1",
@@ -84,8 +84,8 @@ MIN_SEEDS = 10
 PROBE_SUGGESTIONS = 5
 LABELS = {
     "ensemble": "surge ensemble (k=5)",
-    "ensemble-x3": "surge ensemble (k=5, exploration=3)",
-    "ensemble-lgp": "surge ensemble (k=5, low_sticks=local-gp)",
+    "ensemble-nets": "surge ensemble (k=5, low_sticks=ensemble)",
+    "ensemble-x3": "surge ensemble (k=5, exploration=3, low_sticks=ensemble)",
     "random": "random search",
     "tpe": "Optuna TPE (multivariate)",
     "gp": "Optuna GPSampler",
@@ -126,7 +126,7 @@ class _Method:
 class _Ensemble(_Method):
     def __init__(
         self, problem: Any, seed: int, noisy: bool, exploration: float = 1.0,
-        low_sticks: str = "ensemble",
+        low_sticks: str = "local-gp",
     ) -> None:
         from surge.optimizer import EnsembleOptimizer
 
@@ -271,10 +271,10 @@ def make_method(method: str, problem: Any, seed: int) -> _Method:
     noisy = problem.noise_std > 0.0
     if method == "ensemble":
         return _Ensemble(problem, seed, noisy)
-    if method == "ensemble-x3":  # the defaults but exploration=3 (a variant, not judged)
-        return _Ensemble(problem, seed, noisy, exploration=3.0)
-    if method == "ensemble-lgp":  # the defaults but low sticks climb a local GP (a variant)
-        return _Ensemble(problem, seed, noisy, low_sticks="local-gp")
+    if method == "ensemble-nets":  # the defaults until 2026-12-03: networks climb every stick
+        return _Ensemble(problem, seed, noisy, low_sticks="ensemble")
+    if method == "ensemble-x3":  # those defaults with exploration=3 (a variant, not judged)
+        return _Ensemble(problem, seed, noisy, exploration=3.0, low_sticks="ensemble")
     if method == "botorch":
         return _BoTorch(problem, seed, noisy)
     return _Optuna(problem, seed, method, noisy)

@@ -184,6 +184,52 @@ class TestSharedStorage:
         assert len(points) == 2 * n
 
 
+    def test_a_running_trial_reserves_its_point_before_its_parameters_exist(self) -> None:
+        """ask() stores the sampled point as surge:point; another sampler avoids it."""
+        storage = optuna.storages.InMemoryStorage()
+        first = optuna.create_study(
+            storage=storage, study_name="s", sampler=EnsembleSampler(n_networks=2, seed=0)
+        )
+        first.optimize(lambda t: -((t.suggest_float("x", 0.0, 1.0) - 0.3) ** 2), n_trials=6)
+        pending = first.ask()
+        pending.relative_params  # sampled (Optuna samples lazily); no parameter stored yet
+        assert storage.get_trial(pending._trial_id).params == {}
+        reserved = storage.get_trial(pending._trial_id).system_attrs["surge:point"]
+        assert len(reserved) == 1
+        assert pending.suggest_float("x", 0.0, 1.0) == pytest.approx(reserved[0])
+
+        other = EnsembleSampler(n_networks=2, seed=0)
+        second = optuna.load_study(study_name="s", storage=storage, sampler=other)
+        trial = second.ask()
+        trial.relative_params
+        assert other._state is not None
+        seen = other._running_points(second, storage.get_trial(trial._trial_id), other._state)
+        assert seen == [pytest.approx(reserved)]
+
+    def test_a_point_reserved_meanwhile_is_given_up(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """If another trial reserved the chosen point, the sampler moves to the next one."""
+        storage = optuna.storages.InMemoryStorage()
+        sampler = EnsembleSampler(n_networks=2, seed=0)
+        study = optuna.create_study(storage=storage, study_name="s", sampler=sampler)
+        study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=4)
+        assert sampler._state is not None
+        rival = study.ask()  # a running trial in another worker, say; not sampled yet
+        rival_id = rival._trial_id
+        proposals = np.array([[0.25], [0.75], [0.5]])
+        calls: list[int] = []
+
+        def ask(q: int) -> np.ndarray:
+            calls.append(q)
+            # The rival reserves the first proposal while this worker is choosing.
+            storage.set_trial_system_attr(rival_id, "surge:point", [0.25])
+            return proposals[:q]
+
+        monkeypatch.setattr(sampler._state.optimizer, "ask", ask)
+        storage.set_trial_system_attr(rival_id, "surge:point", [0.9])
+        assert study.ask().suggest_float("x", 0.0, 1.0) == pytest.approx(0.75)
+        assert calls == [2]
+
+
 def test_import_surge_does_not_import_optuna() -> None:
     """`import surge` and `import surge.integrations` load neither Optuna nor torch."""
     code = (

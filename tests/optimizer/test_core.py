@@ -85,14 +85,16 @@ class TestAskTell:
             twin.tell(xb, ya)
 
     def test_save_load_keeps_low_sticks(self, tmp_path: Path) -> None:
-        """low_sticks="local-gp" survives save/load, and the twin suggests identically."""
-        opt = EnsembleOptimizer(BOUNDS, n_networks=3, seed=5, low_sticks="local-gp")
+        """low_sticks="ensemble" (not the default) survives save/load; the twin agrees."""
+        opt = EnsembleOptimizer(BOUNDS, n_networks=3, seed=5, low_sticks="ensemble")
         _drive(opt, _sphere, 40)
         path = tmp_path / "state.pt"
         opt.save(path)
         twin = EnsembleOptimizer.load(path)
-        assert twin.low_sticks == "local-gp"
-        assert "low_sticks='local-gp'" in repr(twin)
+        assert twin.low_sticks == "ensemble"
+        assert "low_sticks='ensemble'" in repr(twin)
+        assert "low_sticks" not in repr(EnsembleOptimizer(BOUNDS))  # the default is quiet
+        assert EnsembleOptimizer(BOUNDS).low_sticks == "local-gp"
         for _ in range(5):
             xa, xb = opt.ask(1), twin.ask(1)
             np.testing.assert_array_equal(xa, xb)
@@ -100,7 +102,7 @@ class TestAskTell:
             twin.tell(xb, [_sphere(xb[0])])
 
     def test_low_sticks_ignored_when_noisy(self) -> None:
-        """Under noisy=True the local GP is not used: the same suggestions as the default."""
+        """Under noisy=True the local GP is not used: the same suggestions either way."""
         runs = []
         for low in ("ensemble", "local-gp"):
             opt = EnsembleOptimizer(BOUNDS, n_networks=3, seed=4, noisy=True, low_sticks=low)
@@ -108,12 +110,37 @@ class TestAskTell:
         np.testing.assert_array_equal(runs[0], runs[1])
 
     def test_low_sticks_changes_the_climbs(self) -> None:
-        """Noise-free, local-gp climbs differently from the default (the option is live)."""
+        """Noise-free, local-gp (the default) climbs differently from "ensemble"."""
         runs = []
         for low in ("ensemble", "local-gp"):
             opt = EnsembleOptimizer(BOUNDS, n_networks=3, seed=4, low_sticks=low)
             runs.append(np.concatenate(_drive(opt, _sphere, 40)))
         assert not np.array_equal(runs[0], runs[1])
+
+    def test_blas_runs_on_the_optimizer_threads(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Inside ask(), numpy/scipy BLAS uses `threads` threads; the caller's count returns."""
+        import threadpoolctl
+
+        import surge.optimizer._core as core
+
+        seen: list[int] = []
+        real = core.local_gp_step
+
+        def spy(*args: object, **kwargs: object) -> object:
+            seen.append(blas_threads())
+            return real(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(core, "local_gp_step", spy)
+        def blas_threads() -> int:
+            return max(i["num_threads"] for i in threadpoolctl.threadpool_info()
+                       if i["user_api"] == "blas")
+
+        with threadpoolctl.threadpool_limits(2, user_api="blas"):
+            before = blas_threads()  # 2 on a machine with 2 or more cores
+            opt = EnsembleOptimizer(BOUNDS, n_networks=2, seed=4, threads=1)
+            _drive(opt, _sphere, 40)
+            assert blas_threads() == before
+        assert seen and set(seen) == {1}
 
     def test_told_points_need_not_be_asked(self) -> None:
         """tell() accepts points that ask() never proposed."""

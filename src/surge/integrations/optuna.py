@@ -29,9 +29,14 @@ The sampler is a thin adapter over :class:`surge.optimizer.EnsembleOptimizer`'s 
   :class:`optuna.storages.RDBStorage`) therefore each hold an optimizer that has seen every
   finished trial. Points of trials still *running* elsewhere are avoided: the sampler asks
   for ``1 + (number of running trials)`` points and keeps the first that is not already
-  being evaluated, so two workers with the same seed and the same data do not evaluate the
-  same point twice. The optimizer is rebuilt from scratch only when the search space (or
-  the study) changes.
+  being evaluated. A trial's parameters reach the storage only after sampling, so the
+  chosen point is first *reserved* in the trial's system attribute ``surge:point`` and the
+  running trials are read again: of two workers that chose the same point at the same
+  time, each wrote its reservation before reading, so at least one sees the other's and
+  moves to its next free point (up to ``_RESERVE_ROUNDS`` rounds); the second read also
+  covers trials finished since the optimizer was last told. Two workers with the
+  same seed and the same data therefore do not evaluate the same point twice. The
+  optimizer is rebuilt from scratch only when the search space (or the study) changes.
 * **Direction** comes from the study: ``maximize`` studies are maximized, ``minimize``
   studies minimized. Multi-objective studies are rejected.
 
@@ -72,6 +77,10 @@ _MAX_SEED = 2**31 - 1
 _SAME_POINT = 1e-9
 # At most this many running trials are avoided explicitly (asks 1 + this many points).
 _MAX_AVOID = 16
+# The trial system attribute holding the point a trial is about to evaluate (box units).
+_RESERVATION = "surge:point"
+# Rounds of reserve-then-check before a sampled point is kept regardless.
+_RESERVE_ROUNDS = 4
 # Purposes of derived seeds.
 _OPTIMIZER = 0
 _INDEPENDENT = 1
@@ -236,13 +245,21 @@ class EnsembleSampler(BaseSampler):
             state = self._refresh(study, trial, space)
             avoid = self._running_points(study, trial, state)
             xs = state.optimizer.ask(1 + min(len(avoid), _MAX_AVOID))
-        chosen = xs[0]
-        if avoid:
-            taken = np.array(avoid)
-            for x in xs:
-                if np.abs(taken - x).max(axis=1).min() > _SAME_POINT:
-                    chosen = x
+            free = _first_free(xs, avoid)
+            chosen = free if free is not None else xs[0]
+            for _ in range(_RESERVE_ROUNDS):
+                # Reserve, then look again: see the module docstring.
+                study._storage.set_trial_system_attr(
+                    trial._trial_id, _RESERVATION, [float(v) for v in chosen]
+                )
+                avoid = self._running_points(study, trial, state)
+                if _first_free(chosen[None, :], avoid) is not None:
                     break
+                free = _first_free(xs, avoid)
+                if free is None:
+                    xs = state.optimizer.ask(1 + min(len(avoid), _MAX_AVOID))
+                    free = _first_free(xs, avoid)
+                chosen = free if free is not None else xs[0]
         return {c.name: c.decode(float(v)) for c, v in zip(state.coords, chosen, strict=True)}
 
     def sample_independent(
@@ -324,14 +341,35 @@ class EnsembleSampler(BaseSampler):
     def _running_points(
         self, study: Study, trial: FrozenTrial, state: _State
     ) -> list[list[float]]:
-        """Points (optimizer's box) of the other trials currently being evaluated."""
-        running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        """Points (optimizer's box) of the other trials the optimizer has not been told.
+
+        Those running, and those finished since the last :meth:`_refresh` (a trial that
+        another worker reserved and completed while this one was choosing is no longer
+        running, and not yet told). A trial's reservation (:data:`_RESERVATION`) if it
+        has one of the right length, else its parameters if they are all in the space.
+        """
         points = []
-        for t in running:
-            if t.number == trial.number:
+        for t in study.get_trials(deepcopy=False):
+            if t.number == trial.number or t.number in state.told:
+                continue
+            reserved = t.system_attrs.get(_RESERVATION)
+            if isinstance(reserved, list) and len(reserved) == len(state.coords):
+                points.append([float(v) for v in reserved])
                 continue
             x = self._encode(t, state.coords)
             if x is not None:
                 points.append(x)
         return points
+
+
+def _first_free(xs: FloatArray, taken: list[list[float]]) -> FloatArray | None:
+    """The first row of ``xs`` ``(q, d)`` farther than :data:`_SAME_POINT` from every
+    point in ``taken``; with nothing taken the first row; ``None`` if every row is taken."""
+    if not taken:
+        return np.asarray(xs[0], dtype=np.float64)
+    ref = np.asarray(taken, dtype=np.float64)
+    for x in xs:
+        if np.abs(ref - x).max(axis=1).min() > _SAME_POINT:
+            return np.asarray(x, dtype=np.float64)
+    return None
 

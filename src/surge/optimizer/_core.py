@@ -28,7 +28,10 @@ A run has two phases, and the split between them is *adaptive*, not a constant:
      added, and the ensemble's skill-weighted mean picks the proposal. A stick that
      converges, or turns out to share its basin with a better one, is parked and restarts
      at a far random point chosen by the ensemble mean plus ``exploration`` times its
-     disagreement.
+     disagreement. A stick below the top quarter of the told values (a fresh restart,
+     usually) climbs instead by expected improvement of a GP fitted to its 30 nearest
+     told points (``low_sticks="local-gp"``, the default; not under ``noisy=True``):
+     the networks, fitted to every point, pull a far restart back to the found basins.
    * **local**: a trust region around the incumbent. Gaussian samples of scale ``sigma``
      plus every member's ascent from the incumbent inside ``2 sigma`` are scored by the
      ensemble mean; ``sigma`` follows the 1/5 success rule (doubled when a local proposal

@@ -230,6 +230,32 @@ class TestSharedStorage:
         assert calls == [2]
 
 
+    def test_a_point_completed_meanwhile_is_given_up(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A trial finished at the chosen point after the last refresh counts as taken."""
+        storage = optuna.storages.InMemoryStorage()
+        sampler = EnsembleSampler(n_networks=2, seed=0)
+        study = optuna.create_study(storage=storage, study_name="s", sampler=sampler)
+        study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=4)
+        assert sampler._state is not None
+        rival_id = study.ask()._trial_id  # another worker's trial, not sampled here
+        dist = optuna.distributions.FloatDistribution(0.0, 1.0)
+
+        calls: list[int] = []
+
+        def ask(q: int) -> np.ndarray:
+            if not calls:  # the rival evaluates 0.25 and completes while this one chooses
+                storage.set_trial_param(rival_id, "x", 0.25, dist)
+                storage.set_trial_state_values(
+                    rival_id, optuna.trial.TrialState.COMPLETE, [0.25]
+                )
+            calls.append(q)
+            return np.array([[0.25], [0.75], [0.5]])[:q]
+
+        monkeypatch.setattr(sampler._state.optimizer, "ask", ask)
+        assert study.ask().suggest_float("x", 0.0, 1.0) == pytest.approx(0.75)
+        assert calls == [1, 2]  # all proposals taken: asked again, avoiding the rival
+
+
 def test_import_surge_does_not_import_optuna() -> None:
     """`import surge` and `import surge.integrations` load neither Optuna nor torch."""
     code = (

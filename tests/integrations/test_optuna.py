@@ -157,6 +157,15 @@ _WORKER = textwrap.dedent(
 )
 
 
+def _four_trials() -> tuple[optuna.storages.InMemoryStorage, EnsembleSampler, optuna.Study]:
+    """An in-memory study of 4 finished trials of x in [0, 1], sampled by the ensemble."""
+    storage = optuna.storages.InMemoryStorage()
+    sampler = EnsembleSampler(n_networks=2, seed=0)
+    study = optuna.create_study(storage=storage, study_name="s", sampler=sampler)
+    study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=4)
+    return storage, sampler, study
+
+
 class TestSharedStorage:
     def test_two_processes_share_one_sqlite_study(self, tmp_path: Path) -> None:
         """Two workers with the same seed on one SQLite study run 2N trials, all distinct."""
@@ -208,10 +217,7 @@ class TestSharedStorage:
 
     def test_a_point_reserved_meanwhile_is_given_up(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """If another trial reserved the chosen point, the sampler moves to the next one."""
-        storage = optuna.storages.InMemoryStorage()
-        sampler = EnsembleSampler(n_networks=2, seed=0)
-        study = optuna.create_study(storage=storage, study_name="s", sampler=sampler)
-        study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=4)
+        storage, sampler, study = _four_trials()
         assert sampler._state is not None
         rival = study.ask()  # a running trial in another worker, say; not sampled yet
         rival_id = rival._trial_id
@@ -229,13 +235,9 @@ class TestSharedStorage:
         assert study.ask().suggest_float("x", 0.0, 1.0) == pytest.approx(0.75)
         assert calls == [2]
 
-
     def test_a_point_completed_meanwhile_is_given_up(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """A trial finished at the chosen point after the last refresh counts as taken."""
-        storage = optuna.storages.InMemoryStorage()
-        sampler = EnsembleSampler(n_networks=2, seed=0)
-        study = optuna.create_study(storage=storage, study_name="s", sampler=sampler)
-        study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=4)
+        storage, sampler, study = _four_trials()
         assert sampler._state is not None
         rival_id = study.ask()._trial_id  # another worker's trial, not sampled here
         dist = optuna.distributions.FloatDistribution(0.0, 1.0)

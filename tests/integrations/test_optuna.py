@@ -212,7 +212,7 @@ class TestSharedStorage:
         trial = second.ask()
         trial.relative_params
         assert other._state is not None
-        seen = other._running_points(second, storage.get_trial(trial._trial_id), other._state)
+        seen = other._untold_points(second, storage.get_trial(trial._trial_id), other._state)
         assert seen == [pytest.approx(reserved)]
 
     def test_a_point_reserved_meanwhile_is_given_up(self, monkeypatch: pytest.MonkeyPatch) -> None:

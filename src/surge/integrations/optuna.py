@@ -243,7 +243,7 @@ class EnsembleSampler(BaseSampler):
             return {}
         with self._lock:
             state = self._refresh(study, trial, space)
-            avoid = self._running_points(study, trial, state)
+            avoid = self._untold_points(study, trial, state)
             xs = state.optimizer.ask(1 + min(len(avoid), _MAX_AVOID))
             free = _first_free(xs, avoid)
             chosen = free if free is not None else xs[0]
@@ -252,7 +252,7 @@ class EnsembleSampler(BaseSampler):
                 study._storage.set_trial_system_attr(
                     trial._trial_id, _RESERVATION, [float(v) for v in chosen]
                 )
-                avoid = self._running_points(study, trial, state)
+                avoid = self._untold_points(study, trial, state)
                 if _first_free(chosen[None, :], avoid) is not None:
                     break
                 free = _first_free(xs, avoid)
@@ -338,7 +338,7 @@ class EnsembleSampler(BaseSampler):
             x.append(c.encode(float(t.params[c.name])))
         return x
 
-    def _running_points(
+    def _untold_points(
         self, study: Study, trial: FrozenTrial, state: _State
     ) -> list[list[float]]:
         """Points (optimizer's box) of the other trials the optimizer has not been told.

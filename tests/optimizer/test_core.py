@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -329,18 +330,59 @@ class TestInFlight:
         assert opt.stick_evals_.sum() > 0
 
 
-@pytest.mark.parametrize(("q", "max_local"), [(4, 2), (8, 2), (16, 4)])
-def test_a_large_batch_is_at_most_a_quarter_local(q: int, max_local: int) -> None:
-    """ask(q) in the main phase: at most max(2, q // 4) local proposals, the rest global."""
+def _main_phase_hartmann3(seed: int = 2) -> tuple[EnsembleOptimizer, Hartmann3]:
     problem = Hartmann3()
-    opt = EnsembleOptimizer(problem.bounds, n_networks=3, seed=2)
+    opt = EnsembleOptimizer(problem.bounds, n_networks=3, seed=seed)
     while getattr(opt, "phase_", "pretrain") != "main":
         x = opt.ask(1)
         opt.tell(x, [problem(x[0])])
+    return opt, problem
+
+
+@pytest.mark.parametrize("q", [4, 8, 16])
+def test_a_batch_is_local_every_other_slot(q: int) -> None:
+    """ask(q) in the main phase: every local_every-th slot local (q / 2), the rest global."""
+    opt, problem = _main_phase_hartmann3()
     for _ in range(3):
         before = set(opt.pending_)
         xs = opt.ask(q)
         kinds = [tag[0] for key, tag in opt.pending_.items() if key not in before]
         assert len(kinds) == q
-        assert kinds.count("local") == max_local
+        assert kinds.count("local") == q // 2
         opt.tell(xs, [problem(x) for x in xs])
+
+
+def test_a_batchs_local_slots_use_trust_boxes_of_spread_sizes() -> None:
+    """The 4 local points of ask(8) lie in boxes sigma/5 ... 5 sigma around the incumbent."""
+    opt, problem = _main_phase_hartmann3()
+    for _ in range(4):
+        xs = opt.ask(8)
+        opt.tell(xs, [problem(x) for x in xs])
+    centre = opt.X_[opt._incumbent_index()]
+    sigma = opt.sigma_local_
+    before = set(opt.pending_)
+    opt.ask(8)
+    local = [np.frombuffer(key) for key, tag in opt.pending_.items()
+             if key not in before and tag[0] == "local"]
+    sizes = np.minimum(sigma * np.geomspace(0.2, 5.0, 4), 0.3)
+    reach = [float(np.abs(u - centre).max()) for u in local]
+    assert len(reach) == 4
+    assert all(r <= s + 1e-12 for r, s in zip(reach, sizes, strict=True))
+    assert reach[0] < reach[-1]
+
+
+@pytest.mark.parametrize(("m", "steps"), [(1, 8), (8, 128)])
+def test_a_batch_tell_trains_twice_the_steps_per_point(m: int, steps: int) -> None:
+    """A tell of 1 point: 4 + 4 steps; of m > 1 points: 2 m (4 + 4) steps (small pool)."""
+    opt, problem = _main_phase_hartmann3()
+    calls: list[int] = []
+    train_step = opt.trainer_.train_step
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return train_step(*args, **kwargs)
+
+    opt.trainer_.train_step = counted  # type: ignore[method-assign]
+    xs = opt.ask(m)
+    opt.tell(xs, [problem(x) for x in xs])
+    assert len(calls) == steps

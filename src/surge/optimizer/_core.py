@@ -37,6 +37,10 @@ A run has two phases, and the split between them is *adaptive*, not a constant:
      ensemble mean; ``sigma`` follows the 1/5 success rule (doubled when a local proposal
      improves the incumbent, multiplied by ``2^-1/4`` otherwise). This is the precise
      local refinement that puts the best point within 1e-2 of the optimum in 6-D.
+     When one ``ask(q)`` holds two or more local slots (q >= 4, and every other q = 3
+     batch), they are all quadratic steps in trust boxes of sizes spread from
+     ``sigma / 5`` to ``5 sigma``: the step sizes that the sequential rule tries in
+     turn, tried at once.
 
 Adaptation by monitored success (the seed: "gradually increasing the number of steps and
 monitoring the success"):
@@ -292,6 +296,9 @@ class EnsembleOptimizer:
             and is behind on every other suite function; docs/benchmarks.md).
         batch_size: minibatch size per member.
         train_steps: training steps per ``tell``, plus ``train_steps_per_point`` per point.
+            A tell of m > 1 points (a batch) trains ``2 m (train_steps +
+            train_steps_per_point)`` steps, twice what m single tells get (capped at
+            200 and reduced once more than 400 points are told, as for every tell).
         train_steps_per_point: see ``train_steps``.
         threads: torch threads inside ``ask``/``tell`` (the caller's setting is restored
             afterwards); ``None`` leaves torch's setting alone.

@@ -277,3 +277,20 @@ def test_sampler_passes_trainer_and_collaboration() -> None:
     assert state.optimizer.trainer == "nes"
     assert state.optimizer.collaboration == "fork-merge"
     assert len(study.trials) == 12
+
+
+def test_proposals_not_used_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With another trial running, the sampler asks 2 points, keeps 1 in flight, forgets 1."""
+    storage, sampler, study = _four_trials()
+    assert sampler._state is not None
+    optimizer = sampler._state.optimizer
+    forgotten: list[np.ndarray] = []
+    forget = optimizer.forget
+    monkeypatch.setattr(optimizer, "forget", lambda xs: (forgotten.append(xs), forget(xs)))
+    rival = study.ask()  # another worker's running trial, reserved at 0.9
+    storage.set_trial_system_attr(rival._trial_id, "surge:point", [0.9])
+    x = study.ask().suggest_float("x", 0.0, 1.0)
+    # Trial 3's point was told on this refresh; only this trial's point is in flight.
+    assert [np.frombuffer(key)[0] for key in optimizer.pending_] == [pytest.approx(x)]
+    assert len(forgotten) == 1 and forgotten[0].shape == (1, 1)
+    assert forgotten[0][0, 0] != pytest.approx(x)

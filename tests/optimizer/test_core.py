@@ -386,3 +386,39 @@ def test_a_batch_tell_trains_twice_the_steps_per_point(m: int, steps: int) -> No
     xs = opt.ask(m)
     opt.tell(xs, [problem(x) for x in xs])
     assert len(calls) == steps
+
+
+class TestForget:
+    def test_forgotten_points_leave_the_flight_and_told_ones_are_credited(self) -> None:
+        """ask(3), forget 2: one point in flight; telling it empties the flight."""
+        opt, problem = _main_phase_hartmann3()
+        xs = opt.ask(3)
+        opt.forget(xs[1:])
+        assert len(opt.pending_) == 1
+        opt.forget(xs[1:])  # not in flight any more: ignored
+        opt.tell(xs[:1], [problem(xs[0])])
+        assert opt.pending_ == {}
+
+    def test_a_forgotten_restart_frees_its_stick(self) -> None:
+        """A restart point never told holds its stick; forgotten, the stick restarts again."""
+        opt, problem = _main_phase_hartmann3()
+        for _ in range(300):
+            x = opt.ask(1)
+            tag = next(iter(opt.pending_.values()))
+            if tag[0] == "restart":
+                break
+            opt.tell(x, [problem(x[0])])
+        else:
+            pytest.fail("no restart within 300 asks")
+        stick = tag[2]
+        held = opt.ask(1)  # the stick's restart is in flight: not served again
+        assert ("restart", -1, stick) not in [opt.pending_[k] for k in list(opt.pending_)[1:]]
+        opt.forget(np.concatenate([x, held]))
+        assert opt.pending_ == {}
+        opt.ask(1)
+        assert list(opt.pending_.values()) == [("restart", -1, stick)]
+
+    def test_bad_shape_is_rejected(self) -> None:
+        opt, _ = _main_phase_hartmann3()
+        with pytest.raises(ValueError, match=r"shape \(m, n\)"):
+            opt.forget([0.5, 0.5, 0.5])

@@ -245,6 +245,7 @@ class EnsembleSampler(BaseSampler):
             state = self._refresh(study, trial, space)
             avoid = self._untold_points(study, trial, state)
             xs = state.optimizer.ask(1 + min(len(avoid), _MAX_AVOID))
+            asked = [xs]
             free = _first_free(xs, avoid)
             chosen = free if free is not None else xs[0]
             for _ in range(_RESERVE_ROUNDS):
@@ -258,8 +259,14 @@ class EnsembleSampler(BaseSampler):
                 free = _first_free(xs, avoid)
                 if free is None:
                     xs = state.optimizer.ask(1 + min(len(avoid), _MAX_AVOID))
+                    asked.append(xs)
                     free = _first_free(xs, avoid)
                 chosen = free if free is not None else xs[0]
+            # The proposals not used will never be told: free them (a restart proposal
+            # left in flight would hold its stick forever).
+            unused = [x for x in np.concatenate(asked) if not np.array_equal(x, chosen)]
+            if unused:
+                state.optimizer.forget(np.array(unused))
         return {c.name: c.decode(float(v)) for c, v in zip(state.coords, chosen, strict=True)}
 
     def sample_independent(

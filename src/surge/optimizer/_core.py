@@ -937,18 +937,45 @@ class EnsembleOptimizer:
             self.skill_pred_ += [float(v) for v in (w * pred).sum(axis=0)]
             self.skill_y_ += [float(v) for v in yi]
 
+    def _pop_pending(self, row: FloatArray) -> tuple[str, int, int] | None:
+        """Remove an asked unit point from the in-flight ones; its tag, or ``None``."""
+        tag = self.pending_.pop(row.tobytes(), None)
+        if tag is None and self.pending_:
+            # The native round trip (unit -> native -> unit) may change the last bits.
+            keys = list(self.pending_)
+            rows = np.array([np.frombuffer(key, dtype=np.float64) for key in keys])
+            gap = np.abs(rows.reshape(len(keys), -1) - row).max(axis=1)
+            nearest = int(np.argmin(gap))
+            if gap[nearest] <= _ROUNDTRIP_TOL:
+                tag = self.pending_.pop(keys[nearest])
+        return tag
+
+    def forget(self, xs: FloatArray | Sequence[Sequence[float]]) -> None:
+        """Drop asked points that will never be told (unused proposals, lost evaluations).
+
+        An asked point stays *in flight* until it is told: later asks keep away from it,
+        and a parked stick whose restart point is in flight is not restarted again. A
+        point that is never told would hold its stick forever; forgetting it frees the
+        stick (it restarts at a later ask). Points that are not in flight are ignored.
+
+        Args:
+            xs: points as returned by :meth:`ask`, native units, shape ``(m, n)``.
+
+        Raises:
+            ValueError: ``xs`` is not of shape ``(m, n)``.
+        """
+        xa = np.asarray(xs, dtype=np.float64)
+        if xa.ndim != 2 or (self._is_setup() and xa.shape[1] != self.space_.dim):  # noqa: PLR2004
+            raise ValueError(f"forget() expects points of shape (m, n). Got {xa.shape} instead.")
+        if not self._is_setup() or xa.shape[0] == 0:
+            return
+        for row in self.space_.snap(self.space_.to_unit(xa)):
+            self._pop_pending(row)
+
     def _credit(self, u: FloatArray, ya: FloatArray, best_before: float) -> None:
         """Credit each told proposal to the member, stick or trust region that made it."""
         for row, y in zip(u, ya, strict=True):
-            tag = self.pending_.pop(row.tobytes(), None)
-            if tag is None and self.pending_:
-                # The native round trip (unit -> native -> unit) may change the last bits.
-                keys = list(self.pending_)
-                rows = np.array([np.frombuffer(key, dtype=np.float64) for key in keys])
-                gap = np.abs(rows.reshape(len(keys), -1) - row).max(axis=1)
-                nearest = int(np.argmin(gap))
-                if gap[nearest] <= _ROUNDTRIP_TOL:
-                    tag = self.pending_.pop(keys[nearest])
+            tag = self._pop_pending(row)
             if tag is None:
                 continue
             kind, member, j = tag

@@ -79,3 +79,34 @@ def test_bad_arguments_stop_with_a_usage_error(
                      "--out-md", str(tmp_path / "v.md"), "--out-dir", str(tmp_path)])
     assert stop.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_a_missing_peer_package_stops_before_any_run(
+    versus: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Without `cmaes` the run stops at once, names the package and how to install it."""
+    monkeypatch.setattr(versus, "_importable", lambda module: module != "cmaes")
+    cache = tmp_path / "c.json"
+    with pytest.raises(SystemExit) as stop:
+        versus.main(["--problems", "branin", "--methods", "random,cmaes", "--seeds", "1",
+                     "--budgets", "10", "--cache", str(cache),
+                     "--out-md", str(tmp_path / "v.md"), "--out-dir", str(tmp_path)])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "cmaes: cmaes" in err and "pip install" in err
+    assert not cache.exists()
+
+
+def test_the_report_names_its_cache_and_links_plots_from_its_folder(
+    versus: Any, tmp_path: Path
+) -> None:
+    """Plots in a subfolder are linked relative to the report, the cache named as given."""
+    cache, md = tmp_path / "v.json", tmp_path / "v.md"
+    assert versus.main(["--problems", "branin", "--methods", "random", "--budgets", "20",
+                        "--seeds", "1", "--cache", str(cache), "--out-md", str(md),
+                        "--out-dir", str(tmp_path / "plots")]) == 0
+    text = md.read_text()
+    assert f"from `{cache}`" in text
+    assert "](plots/versus_branin.png)" in text
+    assert (tmp_path / "plots" / "versus_branin.png").exists()

@@ -330,9 +330,11 @@ class TestInFlight:
         assert opt.stick_evals_.sum() > 0
 
 
-def _main_phase_hartmann3(seed: int = 2) -> tuple[EnsembleOptimizer, Hartmann3]:
+def _main_phase_hartmann3(
+    seed: int = 2, **kwargs: Any
+) -> tuple[EnsembleOptimizer, Hartmann3]:
     problem = Hartmann3()
-    opt = EnsembleOptimizer(problem.bounds, n_networks=3, seed=seed)
+    opt = EnsembleOptimizer(problem.bounds, n_networks=3, seed=seed, **kwargs)
     while getattr(opt, "phase_", "pretrain") != "main":
         x = opt.ask(1)
         opt.tell(x, [problem(x[0])])
@@ -350,6 +352,25 @@ def test_a_batch_is_local_every_other_slot(q: int) -> None:
         assert len(kinds) == q
         assert kinds.count("local") == q // 2
         opt.tell(xs, [problem(x) for x in xs])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "period"),
+    [({}, 2), ({"noisy": True}, 3), ({"noisy": True, "local_every": 2}, 2),
+     ({"local_every": 4}, 4)],
+)
+def test_local_slots_come_every_local_every_th_slot(kwargs: dict[str, Any], period: int) -> None:
+    """The default period is 2, 3 under noise; an explicit local_every wins."""
+    opt, problem = _main_phase_hartmann3(**kwargs)
+    kinds = []
+    for _ in range(4 * period):
+        before = set(opt.pending_)
+        x = opt.ask(1)
+        kinds += [tag[0] for key, tag in opt.pending_.items() if key not in before]
+        opt.tell(x, [problem(x[0])])
+    local = [i for i, kind in enumerate(kinds) if kind == "local"]
+    assert len(local) == 4
+    assert np.diff(local).tolist() == [period] * 3
 
 
 def test_a_batchs_local_slots_use_trust_boxes_of_spread_sizes() -> None:

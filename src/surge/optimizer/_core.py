@@ -140,14 +140,14 @@ _SIGMA_UP = 2.0
 _SIGMA_DOWN = 2.0**-0.25
 _LOCAL_SAMPLES = 64
 _QUADRATIC_EVERY = 2
-# Batches: the local slots of one ask are quadratic steps in trust boxes of sizes spread
-# geometrically from sigma / _BATCH_SPREAD to sigma * _BATCH_SPREAD, and a tell of m > 1
-# points trains _BATCH_TRAIN times the steps of m sequential tells.
-_BATCH_SPREAD = 5.0
 # Default local-slot periods (``local_every=None``): every 2nd main-phase slot is local,
 # every 3rd under noise (discovery pays more than refining a noisy incumbent).
 _LOCAL_EVERY = 2
 _LOCAL_EVERY_NOISY = 3
+# Batches: the local slots of one ask are quadratic steps in trust boxes of sizes spread
+# geometrically from sigma / _BATCH_SPREAD to sigma * _BATCH_SPREAD, and a tell of m > 1
+# points trains _BATCH_TRAIN times the steps of m sequential tells.
+_BATCH_SPREAD = 5.0
 _BATCH_TRAIN = 2.0
 # Sticks: one trust region per stick, 1/5 success rule, restart when collapsed or merged.
 _STICK_SIGMA_INIT = 0.1

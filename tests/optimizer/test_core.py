@@ -226,6 +226,11 @@ class TestErrors:
         with pytest.raises(ValueError, match="ensemble, local-gp"):
             EnsembleOptimizer(BOUNDS, low_sticks="gp")
 
+    def test_bad_coordinate_probes(self) -> None:
+        """coordinate_probes must be a bool, not a truthy stand-in."""
+        with pytest.raises(ValueError, match="coordinate_probes"):
+            EnsembleOptimizer(BOUNDS, coordinate_probes=1)  # type: ignore[arg-type]
+
     def test_bad_q_and_tell_shapes(self) -> None:
         """ask(0), mismatched tell shapes and out-of-bounds points are rejected."""
         opt = EnsembleOptimizer(BOUNDS)
@@ -443,3 +448,69 @@ class TestForget:
         opt, _ = _main_phase_hartmann3()
         with pytest.raises(ValueError, match=r"shape \(m, n\)"):
             opt.forget([0.5, 0.5, 0.5])
+
+
+def _kinds_of_next_asks(
+    opt: EnsembleOptimizer, problem: Hartmann3, n: int
+) -> tuple[list[str], list[np.ndarray], list[np.ndarray]]:
+    """Kinds of the next n single asks, their points and the incumbent before each."""
+    kinds: list[str] = []
+    points: list[np.ndarray] = []
+    centres: list[np.ndarray] = []
+    for _ in range(n):
+        before = set(opt.pending_)
+        centres.append(opt.X_[opt._incumbent_index()].copy())
+        x = opt.ask(1)
+        kinds += [tag[0] for key, tag in opt.pending_.items() if key not in before]
+        points.append(opt.space_.to_unit(x)[0])
+        opt.tell(x, [problem(x[0])])
+    return kinds, points, centres
+
+
+def test_no_coordinate_probes_by_default() -> None:
+    """The default run never probes and keeps the 1/4 share untouched."""
+    opt, problem = _main_phase_hartmann3()
+    kinds, _, _ = _kinds_of_next_asks(opt, problem, 24)
+    assert "probe" not in kinds
+    assert opt.probe_share_ == 0.25
+
+
+def test_no_probes_before_the_trust_region_converges() -> None:
+    """coordinate_probes=True changes nothing while sigma is at or above 0.01."""
+    opt, problem = _main_phase_hartmann3(coordinate_probes=True)
+    kinds, _, _ = _kinds_of_next_asks(opt, problem, 6)
+    assert "probe" not in kinds
+    assert opt.probe_credit_ == 0.0
+
+
+def test_a_coordinate_probe_changes_one_coordinate_of_the_incumbent() -> None:
+    """Once sigma < 0.01 the 4th local slot (share 1/4) is a probe: the incumbent with
+    exactly one coordinate redrawn; the share then moves by x1.5 or x0.95."""
+    opt, problem = _main_phase_hartmann3(coordinate_probes=True)
+    opt.sigma_local_ = 1e-3
+    kinds, points, centres = _kinds_of_next_asks(opt, problem, 8)
+    # A restart is a global slot too (a parked stick's fresh start).
+    slots = ["global" if k == "restart" else k for k in kinds]
+    assert slots == ["global", "local"] * 3 + ["global", "probe"]
+    i = kinds.index("probe")
+    changed = np.flatnonzero(np.abs(points[i] - centres[i]) > 0)
+    assert changed.size == 1
+    assert opt.probe_share_ in (pytest.approx(0.25 * 1.5), pytest.approx(0.25 * 0.95))
+
+
+def test_probe_state_survives_save_load(tmp_path: Path) -> None:
+    """The probe share and credit round-trip; the twin makes the same suggestions."""
+    problem = Hartmann3()
+    opt = EnsembleOptimizer(problem.bounds, n_networks=3, seed=4, coordinate_probes=True)
+    _drive(opt, problem, 40)
+    path = tmp_path / "state.pt"
+    opt.save(path)
+    twin = EnsembleOptimizer.load(path)
+    assert twin.coordinate_probes is True
+    assert "coordinate_probes=True" in repr(twin)
+    assert (twin.probe_share_, twin.probe_credit_) == (opt.probe_share_, opt.probe_credit_)
+    for _ in range(8):
+        xa, xb = opt.ask(1), twin.ask(1)
+        np.testing.assert_array_equal(xa, xb)
+        opt.tell(xa, [problem(xa[0])])
+        twin.tell(xb, [problem(xb[0])])

@@ -42,6 +42,11 @@ A run has two phases, and the split between them is *adaptive*, not a constant:
      ``sigma / 5`` to ``5 sigma``: the step sizes that the sequential rule tries in
      turn, tried at once.
 
+Coordinate probes (opt-in, ``coordinate_probes=True``): once the local trust region has
+converged, an adaptive share of its slots redraw one coordinate of the incumbent
+uniformly -- the move a full-dimensional trust region cannot make from a point that is
+optimal in every coordinate but one (separable, ridged functions such as Michalewicz).
+
 Adaptation by monitored success (the seed: "gradually increasing the number of steps and
 monitoring the success"):
 
@@ -165,6 +170,16 @@ _RESTART_MIN_DIST = 0.25
 _RESTART_RANDOM = 256
 # Climbs of low sticks (below the _ESTABLISHED_Q quantile): the choices, the GP's points.
 _LOW_STICKS = ("ensemble", "local-gp")
+# Coordinate probes (coordinate_probes=True): once the incumbent's trust region is below
+# _PROBE_SIGMA, this share of the local slots redraws one coordinate of the incumbent;
+# x _PROBE_UP when a probe improves the incumbent, x _PROBE_DOWN otherwise (an equilibrium
+# success rate of about 11%), within the bounds.
+_PROBE_SIGMA = 0.01
+_PROBE_SHARE_INIT = 0.25
+_PROBE_UP = 1.5
+_PROBE_DOWN = 0.95
+_PROBE_SHARE_MIN = 1.0 / 32.0
+_PROBE_SHARE_MAX = 0.5
 _LOCAL_GP_POINTS = 30
 # Noisy targets: standardized, with the lower tail compressed beyond this z-score.
 _TAIL_Z = -2.0
@@ -322,6 +337,17 @@ class EnsembleOptimizer:
             the noise; measured worse). Hartmann-6, seeds 0..39: 38 / 38 hits of 40 at
             200 / 300 evaluations against 28 / 30 with ``"ensemble"``
             (docs/benchmarks.md).
+        coordinate_probes: ``True``: once the incumbent's trust region has converged
+            (sigma below 0.01), a share of the local slots become *coordinate probes*:
+            the incumbent with one coordinate, chosen at random, redrawn uniformly over
+            its range. The share starts at 1/4, grows x1.5 when a probe improves the
+            incumbent and shrinks x0.95 otherwise (between 1/32 and 1/2). A
+            full-dimensional trust region cannot leave a point that is optimal in all
+            coordinates but one; a probe can, which is what separable, ridged landscapes
+            need: Michalewicz-5, seeds 0..39, median regret 0.59 at 300 evaluations
+            against 1.16 (CMA-ES 0.43), while Hartmann-6 is unchanged (39 / 40 hits at
+            300 against 38; docs/benchmarks.md). Off by default until every study has
+            been re-run with it.
         collaboration: ``"none"`` (members share samples only, the default) or
             ``"fork-merge"``: the most promising member is forked, trained apart with a
             sibling's hyper-parameters and merged back
@@ -357,6 +383,7 @@ class EnsembleOptimizer:
         trainer: str = "gradient",
         collaboration: str = "none",
         low_sticks: str = "local-gp",
+        coordinate_probes: bool = False,
     ) -> None:
         self.bounds = bounds
         self.n_networks = n_networks
@@ -375,6 +402,7 @@ class EnsembleOptimizer:
         self.trainer = trainer
         self.collaboration = collaboration
         self.low_sticks = low_sticks
+        self.coordinate_probes = coordinate_probes
         # Validate eagerly: bad input must fail at construction, with a clear message.
         self._space = SearchSpace.from_bounds(bounds, integer)
         _check_int("n_networks", n_networks, 1)
@@ -400,6 +428,11 @@ class EnsembleOptimizer:
             raise ValueError(
                 f"The 'low_sticks' parameter of EnsembleOptimizer must be one of "
                 f"{', '.join(_LOW_STICKS)}. Got {low_sticks!r} instead."
+            )
+        if not isinstance(coordinate_probes, bool):
+            raise ValueError(
+                "The 'coordinate_probes' parameter of EnsembleOptimizer must be True or "
+                f"False. Got {coordinate_probes!r} instead."
             )
         if n_init is not None:
             _check_int("n_init", n_init, 2)
@@ -464,6 +497,8 @@ class EnsembleOptimizer:
         self.stick_restart_ = np.zeros(m, dtype=np.bool_)
         self.stick_evals_ = np.zeros(m)
         self.sigma_local_ = _SIGMA_INIT
+        self.probe_share_ = _PROBE_SHARE_INIT
+        self.probe_credit_ = 0.0
         self.phase_ = "pretrain"
         self.pretrain_size_: int | None = None
         self.n_main_slots_ = 0
@@ -638,9 +673,10 @@ class EnsembleOptimizer:
             for _ in range(q):
                 self.n_main_slots_ += 1
                 local = self.n_main_slots_ % self._local_every() == 0
-                kinds.append("local" if local else "global")
+                kinds.append(self._local_or_probe() if local else "global")
             n_local = kinds.count("local")
-            n_global = q - n_local
+            n_probe = kinds.count("probe")
+            n_global = q - n_local - n_probe
             parts: list[FloatArray] = []
             tags = []
             if n_global:
@@ -650,11 +686,34 @@ class EnsembleOptimizer:
             if n_local:
                 parts.append(self._propose_local(n_local))
                 tags += [("local", -1, -1)] * n_local
+            if n_probe:
+                parts.append(self._propose_probes(n_probe))
+                tags += [("probe", -1, -1)] * n_probe
             u = np.concatenate(parts, axis=0)
         u = self._dedupe(u)
         for row, tag in zip(u, tags, strict=True):
             self.pending_[row.tobytes()] = tag
         return self.space_.from_unit(u)
+
+    def _local_or_probe(self) -> str:
+        """The kind of a local slot: a coordinate probe once the trust region has
+        converged (sigma below ``_PROBE_SIGMA``) and enough share has accrued."""
+        if not self.coordinate_probes or self.sigma_local_ >= _PROBE_SIGMA:
+            return "local"
+        self.probe_credit_ += self.probe_share_
+        if self.probe_credit_ < 1.0:
+            return "local"
+        self.probe_credit_ -= 1.0
+        return "probe"
+
+    def _propose_probes(self, n: int) -> FloatArray:
+        """Coordinate probes: the incumbent with one random coordinate redrawn, ``(n, d)``."""
+        i = self._incumbent_index()
+        centre = self.X_[i] if i is not None else np.full(self.space_.dim, 0.5)
+        rows = np.repeat(centre[None, :], n, axis=0)
+        for row in rows:
+            row[int(self.rng_.integers(row.size))] = self.rng_.random()
+        return self.space_.snap(rows)
 
     def _local_every(self) -> int:
         """The local-slot period: ``local_every``, or its default for the noise setting."""
@@ -1018,6 +1077,11 @@ class EnsembleOptimizer:
                     self.steps_[member] = float(
                         np.clip(self.steps_[member] * factor, _STEPS_MIN, _STEPS_MAX)
                     )
+            elif kind == "probe":
+                factor = _PROBE_UP if yi > best_before else _PROBE_DOWN
+                self.probe_share_ = float(
+                    np.clip(self.probe_share_ * factor, _PROBE_SHARE_MIN, _PROBE_SHARE_MAX)
+                )
             elif kind == "local":
                 if yi > best_before:
                     self.sigma_local_ = min(self.sigma_local_ * _SIGMA_UP, _SIGMA_MAX)
@@ -1161,11 +1225,14 @@ class EnsembleOptimizer:
                 "trainer": self.trainer,
                 "collaboration": self.collaboration,
                 "low_sticks": self.low_sticks,
+                "coordinate_probes": self.coordinate_probes,
             },
             "pad": [self.model_.width, self.model_.depth],
             "specs": self.model_.spec_dicts(),
             "rng": self.rng_.bit_generator.state,
             "sigma_local": self.sigma_local_,
+            "probe_share": self.probe_share_,
+            "probe_credit": self.probe_credit_,
             "phase": self.phase_,
             "pretrain_size": self.pretrain_size_,
             "n_main_slots": self.n_main_slots_,
@@ -1220,6 +1287,7 @@ class EnsembleOptimizer:
             trainer=p.get("trainer", "gradient"),
             low_sticks=p.get("low_sticks", "ensemble"),
             collaboration=p.get("collaboration", "none"),
+            coordinate_probes=p.get("coordinate_probes", False),
         )
         opt._setup()
         opt._build([MemberSpec(**s) for s in meta["specs"]], meta.get("pad"))
@@ -1237,6 +1305,8 @@ class EnsembleOptimizer:
         opt.stick_restart_ = blob["stick_restart"].numpy().copy()
         opt.stick_evals_ = blob["stick_evals"].numpy().copy()
         opt.sigma_local_ = float(meta["sigma_local"])
+        opt.probe_share_ = float(meta.get("probe_share", _PROBE_SHARE_INIT))
+        opt.probe_credit_ = float(meta.get("probe_credit", 0.0))
         opt.phase_ = str(meta["phase"])
         opt.pretrain_size_ = meta["pretrain_size"]
         opt.n_main_slots_ = int(meta["n_main_slots"])
@@ -1257,5 +1327,6 @@ class EnsembleOptimizer:
             + (f", trainer={self.trainer!r}" if self.trainer != "gradient" else "")
             + (f", collaboration={self.collaboration!r}" if self.collaboration != "none" else "")
             + (f", low_sticks={self.low_sticks!r}" if self.low_sticks != "local-gp" else "")
+            + (", coordinate_probes=True" if self.coordinate_probes else "")
             + ")"
         )

@@ -65,7 +65,10 @@ from batch_study import at_round
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGETS = (50, 100, 200, 300, 800, 2300)
-METHODS = ("ensemble", "ensemble-nets", "ensemble-x3", "random", "tpe", "gp", "cmaes", "botorch")
+METHODS = (
+    "ensemble", "ensemble-nets", "ensemble-x3", "ensemble-probes",
+    "random", "tpe", "gp", "cmaes", "botorch",
+)
 PROBLEMS = (
     "hartmann6",
     "hartmann6@0.1",
@@ -87,6 +90,7 @@ LABELS = {
     "ensemble": "surge ensemble (k=5)",
     "ensemble-nets": "surge ensemble (k=5, low_sticks=ensemble)",
     "ensemble-x3": "surge ensemble (k=5, exploration=3, low_sticks=ensemble)",
+    "ensemble-probes": "surge ensemble (k=5, coordinate_probes=True)",
     "random": "random search",
     "tpe": "Optuna TPE (multivariate)",
     "gp": "Optuna GPSampler",
@@ -135,14 +139,15 @@ class _Method:
 
 class _Ensemble(_Method):
     def __init__(
-        self, problem: Any, seed: int, noisy: bool, exploration: float = 1.0,
-        low_sticks: str = "local-gp",
+        self, problem: Any, seed: int, noisy: bool, *, exploration: float = 1.0,
+        low_sticks: str = "local-gp", coordinate_probes: bool = False,
     ) -> None:
         from surge.optimizer import EnsembleOptimizer
 
         self.opt = EnsembleOptimizer(
             problem.bounds, n_networks=5, seed=seed, maximize=problem.maximize, noisy=noisy,
             threads=1, exploration=exploration, low_sticks=low_sticks,
+            coordinate_probes=coordinate_probes,
         )
 
     def ask(self) -> np.ndarray:
@@ -285,6 +290,8 @@ def make_method(method: str, problem: Any, seed: int) -> _Method:
         return _Ensemble(problem, seed, noisy, low_sticks="ensemble")
     if method == "ensemble-x3":  # those defaults with exploration=3 (a variant, not judged)
         return _Ensemble(problem, seed, noisy, exploration=3.0, low_sticks="ensemble")
+    if method == "ensemble-probes":  # the opt-in coordinate probes (a variant, not judged)
+        return _Ensemble(problem, seed, noisy, coordinate_probes=True)
     if method == "botorch":
         return _BoTorch(problem, seed, noisy)
     return _Optuna(problem, seed, method, noisy)

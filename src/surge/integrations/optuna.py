@@ -176,6 +176,9 @@ class EnsembleSampler(BaseSampler):
         threads: torch threads used inside the optimizer's ask/tell.
         trainer: ``"gradient"`` or ``"nes"`` (passed to :class:`EnsembleOptimizer`).
         collaboration: ``"none"`` or ``"fork-merge"`` (passed on as well).
+        coordinate_probes: probe single coordinates of the incumbent once its trust
+            region has converged (passed on; off by default, see
+            :class:`EnsembleOptimizer`).
         independent_sampler: sampler for the parameters outside the relative search space;
             default :class:`optuna.samplers.RandomSampler` seeded from ``seed`` and the
             trial number.
@@ -194,9 +197,11 @@ class EnsembleSampler(BaseSampler):
         threads: int | None = 1,
         trainer: str = "gradient",
         collaboration: str = "none",
+        coordinate_probes: bool = False,
         independent_sampler: BaseSampler | None = None,
     ) -> None:
         self.n_networks = n_networks
+        self.coordinate_probes = coordinate_probes
         self.trainer = trainer
         self.collaboration = collaboration
         self.seed = seed
@@ -312,6 +317,7 @@ class EnsembleSampler(BaseSampler):
                 threads=self.threads,
                 trainer=self.trainer,
                 collaboration=self.collaboration,
+                coordinate_probes=self.coordinate_probes,
             )
             state = _State(key=key, coords=coords, optimizer=optimizer)
             self._state = state

@@ -346,8 +346,8 @@ class EnsembleOptimizer:
             coordinates but one; a probe can, which is what separable, ridged landscapes
             need: Michalewicz-5, seeds 0..39, median regret 0.59 at 300 evaluations
             against 1.16 (CMA-ES 0.43), while Hartmann-6 is unchanged (39 / 40 hits at
-            300 against 38; docs/benchmarks.md). Off by default until every study has
-            been re-run with it.
+            300 against 38; docs/benchmarks.md). Off by default: it costs precision at
+            300 on Ackley-5 (0.33 against 0.18) and Rosenbrock-4 (1.84 against 1.54).
         collaboration: ``"none"`` (members share samples only, the default) or
             ``"fork-merge"``: the most promising member is forked, trained apart with a
             sibling's hyper-parameters and merged back

@@ -708,12 +708,15 @@ class EnsembleOptimizer:
 
     def _propose_probes(self, n: int) -> FloatArray:
         """Coordinate probes: the incumbent with one random coordinate redrawn, ``(n, d)``."""
-        i = self._incumbent_index()
-        centre = self.X_[i] if i is not None else np.full(self.space_.dim, 0.5)
-        rows = np.repeat(centre[None, :], n, axis=0)
+        rows = np.repeat(self._incumbent_centre()[None, :], n, axis=0)
         for row in rows:
             row[int(self.rng_.integers(row.size))] = self.rng_.random()
         return self.space_.snap(rows)
+
+    def _incumbent_centre(self) -> FloatArray:
+        """The best told point (unit cube), or the box centre before any success, ``(d,)``."""
+        i = self._incumbent_index()
+        return self.X_[i] if i is not None else np.full(self.space_.dim, 0.5)
 
     def _local_every(self) -> int:
         """The local-slot period: ``local_every``, or its default for the noise setting."""
@@ -886,8 +889,7 @@ class EnsembleOptimizer:
         1/5 rule would try in turn. Same-size boxes gave near-duplicate points.
         """
         d = self.space_.dim
-        i = self._incumbent_index()
-        centre = self.X_[i] if i is not None else np.full(d, 0.5)
+        centre = self._incumbent_centre()
         sigma = self.sigma_local_
         valid = np.flatnonzero(self._valid())
         if n > 1:

@@ -66,7 +66,7 @@ from batch_study import at_round
 ROOT = Path(__file__).resolve().parent.parent
 BUDGETS = (50, 100, 200, 300, 800, 2300)
 METHODS = (
-    "ensemble", "ensemble-nets", "ensemble-x3", "ensemble-probes",
+    "ensemble", "ensemble-nets", "ensemble-x3", "ensemble-noprobes",
     "random", "tpe", "gp", "cmaes", "botorch",
 )
 PROBLEMS = (
@@ -90,7 +90,7 @@ LABELS = {
     "ensemble": "surge ensemble (k=5)",
     "ensemble-nets": "surge ensemble (k=5, low_sticks=ensemble)",
     "ensemble-x3": "surge ensemble (k=5, exploration=3, low_sticks=ensemble)",
-    "ensemble-probes": "surge ensemble (k=5, coordinate_probes=True)",
+    "ensemble-noprobes": "surge ensemble (k=5, coordinate_probes=False)",
     "random": "random search",
     "tpe": "Optuna TPE (multivariate)",
     "gp": "Optuna GPSampler",
@@ -140,7 +140,7 @@ class _Method:
 class _Ensemble(_Method):
     def __init__(
         self, problem: Any, seed: int, noisy: bool, *, exploration: float = 1.0,
-        low_sticks: str = "local-gp", coordinate_probes: bool = False,
+        low_sticks: str = "local-gp", coordinate_probes: bool = True,
     ) -> None:
         from surge.optimizer import EnsembleOptimizer
 
@@ -287,11 +287,13 @@ def make_method(method: str, problem: Any, seed: int) -> _Method:
     if method == "ensemble":
         return _Ensemble(problem, seed, noisy)
     if method == "ensemble-nets":  # the defaults until 2026-12-03: networks climb every stick
-        return _Ensemble(problem, seed, noisy, low_sticks="ensemble")
+        return _Ensemble(problem, seed, noisy, low_sticks="ensemble", coordinate_probes=False)
     if method == "ensemble-x3":  # those defaults with exploration=3 (a variant, not judged)
-        return _Ensemble(problem, seed, noisy, exploration=3.0, low_sticks="ensemble")
-    if method == "ensemble-probes":  # the opt-in coordinate probes (a variant, not judged)
-        return _Ensemble(problem, seed, noisy, coordinate_probes=True)
+        return _Ensemble(
+            problem, seed, noisy, exploration=3.0, low_sticks="ensemble", coordinate_probes=False
+        )
+    if method == "ensemble-noprobes":  # the defaults until 2026-12-04 (a variant, not judged)
+        return _Ensemble(problem, seed, noisy, coordinate_probes=False)
     if method == "botorch":
         return _BoTorch(problem, seed, noisy)
     return _Optuna(problem, seed, method, noisy)

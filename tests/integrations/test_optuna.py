@@ -270,7 +270,7 @@ def test_import_surge_does_not_import_optuna() -> None:
 def test_sampler_passes_trainer_and_collaboration() -> None:
     """trainer=, collaboration= and coordinate_probes= reach the sampler's optimizer."""
     sampler = EnsembleSampler(
-        n_networks=2, seed=0, trainer="nes", collaboration="fork-merge", coordinate_probes=True
+        n_networks=2, seed=0, trainer="nes", collaboration="fork-merge", coordinate_probes=False
     )
     study = optuna.create_study(sampler=sampler)
     study.optimize(lambda t: (t.suggest_float("x", -1.0, 1.0) - 0.3) ** 2, n_trials=12)
@@ -278,7 +278,7 @@ def test_sampler_passes_trainer_and_collaboration() -> None:
     assert state is not None
     assert state.optimizer.trainer == "nes"
     assert state.optimizer.collaboration == "fork-merge"
-    assert state.optimizer.coordinate_probes is True
+    assert state.optimizer.coordinate_probes is False
     assert len(study.trials) == 12
 
 

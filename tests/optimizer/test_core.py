@@ -467,9 +467,20 @@ def _kinds_of_next_asks(
     return kinds, points, centres
 
 
-def test_no_coordinate_probes_by_default() -> None:
-    """The default run never probes and keeps the 1/4 share untouched."""
-    opt, problem = _main_phase_hartmann3()
+def test_coordinate_probes_are_on_by_default() -> None:
+    """The default probes (since 2026-12-04); repr names only the opt-out."""
+    opt = EnsembleOptimizer(Hartmann3().bounds, n_networks=3, seed=0)
+    assert opt.coordinate_probes is True
+    assert "coordinate_probes" not in repr(opt)
+    off = EnsembleOptimizer(Hartmann3().bounds, n_networks=3, seed=0, coordinate_probes=False)
+    assert "coordinate_probes=False" in repr(off)
+
+
+def test_no_coordinate_probes_when_turned_off() -> None:
+    """coordinate_probes=False never probes, even once sigma < 0.01, and keeps the 1/4
+    share untouched."""
+    opt, problem = _main_phase_hartmann3(coordinate_probes=False)
+    opt.sigma_local_ = 1e-3
     kinds, _, _ = _kinds_of_next_asks(opt, problem, 24)
     assert "probe" not in kinds
     assert opt.probe_share_ == 0.25
@@ -501,13 +512,12 @@ def test_a_coordinate_probe_changes_one_coordinate_of_the_incumbent() -> None:
 def test_probe_state_survives_save_load(tmp_path: Path) -> None:
     """The probe share and credit round-trip; the twin makes the same suggestions."""
     problem = Hartmann3()
-    opt = EnsembleOptimizer(problem.bounds, n_networks=3, seed=4, coordinate_probes=True)
+    opt = EnsembleOptimizer(problem.bounds, n_networks=3, seed=4)
     _drive(opt, problem, 40)
     path = tmp_path / "state.pt"
     opt.save(path)
     twin = EnsembleOptimizer.load(path)
     assert twin.coordinate_probes is True
-    assert "coordinate_probes=True" in repr(twin)
     assert (twin.probe_share_, twin.probe_credit_) == (opt.probe_share_, opt.probe_credit_)
     for _ in range(8):
         xa, xb = opt.ask(1), twin.ask(1)

@@ -177,7 +177,7 @@ class EnsembleSampler(BaseSampler):
         trainer: ``"gradient"`` or ``"nes"`` (passed to :class:`EnsembleOptimizer`).
         collaboration: ``"none"`` or ``"fork-merge"`` (passed on as well).
         coordinate_probes: probe single coordinates of the incumbent once its trust
-            region has converged (passed on; off by default, see
+            region has converged (passed on; on by default, see
             :class:`EnsembleOptimizer`).
         independent_sampler: sampler for the parameters outside the relative search space;
             default :class:`optuna.samplers.RandomSampler` seeded from ``seed`` and the
@@ -197,7 +197,7 @@ class EnsembleSampler(BaseSampler):
         threads: int | None = 1,
         trainer: str = "gradient",
         collaboration: str = "none",
-        coordinate_probes: bool = False,
+        coordinate_probes: bool = True,
         independent_sampler: BaseSampler | None = None,
     ) -> None:
         self.n_networks = n_networks

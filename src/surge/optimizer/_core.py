@@ -42,8 +42,8 @@ A run has two phases, and the split between them is *adaptive*, not a constant:
      ``sigma / 5`` to ``5 sigma``: the step sizes that the sequential rule tries in
      turn, tried at once.
 
-Coordinate probes (opt-in, ``coordinate_probes=True``): once the local trust region has
-converged, an adaptive share of its slots redraw one coordinate of the incumbent
+Coordinate probes (``coordinate_probes=True``, the default since 2026-12-04): once the
+local trust region has converged, an adaptive share of its slots redraw one coordinate of the incumbent
 uniformly -- the move a full-dimensional trust region cannot make from a point that is
 optimal in every coordinate but one (separable, ridged functions such as Michalewicz).
 
@@ -170,8 +170,8 @@ _RESTART_MIN_DIST = 0.25
 _RESTART_RANDOM = 256
 # Climbs of low sticks (below the _ESTABLISHED_Q quantile): the choices, the GP's points.
 _LOW_STICKS = ("ensemble", "local-gp")
-# Coordinate probes (coordinate_probes=True): once the incumbent's trust region is below
-# _PROBE_SIGMA, this share of the local slots redraws one coordinate of the incumbent;
+# Coordinate probes (coordinate_probes=True, the default): once the incumbent's trust
+# region is below _PROBE_SIGMA, this share of the local slots redraws one coordinate of the incumbent;
 # x _PROBE_UP when a probe improves the incumbent, x _PROBE_DOWN otherwise (an equilibrium
 # success rate of about 11%), within the bounds.
 _PROBE_SIGMA = 0.01
@@ -346,8 +346,10 @@ class EnsembleOptimizer:
             coordinates but one; a probe can, which is what separable, ridged landscapes
             need: Michalewicz-5, seeds 0..39, median regret 0.59 at 300 evaluations
             against 1.16 (CMA-ES 0.43), while Hartmann-6 is unchanged (39 / 40 hits at
-            300 against 38; docs/benchmarks.md). Off by default: it costs precision at
-            300 on Ackley-5 (0.33 against 0.18) and Rosenbrock-4 (1.84 against 1.54).
+            300 against 38; docs/benchmarks.md). On by default since 2026-12-04; its
+            price is precision at 300 on smooth single-basin functions: Ackley-5 0.33
+            against 0.18 and Rosenbrock-4 1.84 against 1.54 (still ahead of TPE and
+            CMA-ES). ``False`` gives the runs of the earlier default, bit for bit.
         collaboration: ``"none"`` (members share samples only, the default) or
             ``"fork-merge"``: the most promising member is forked, trained apart with a
             sibling's hyper-parameters and merged back
@@ -383,7 +385,7 @@ class EnsembleOptimizer:
         trainer: str = "gradient",
         collaboration: str = "none",
         low_sticks: str = "local-gp",
-        coordinate_probes: bool = False,
+        coordinate_probes: bool = True,
     ) -> None:
         self.bounds = bounds
         self.n_networks = n_networks
@@ -1289,7 +1291,7 @@ class EnsembleOptimizer:
             trainer=p.get("trainer", "gradient"),
             low_sticks=p.get("low_sticks", "ensemble"),
             collaboration=p.get("collaboration", "none"),
-            coordinate_probes=p.get("coordinate_probes", False),
+            coordinate_probes=p.get("coordinate_probes", False),  # files before 2026-12-04
         )
         opt._setup()
         opt._build([MemberSpec(**s) for s in meta["specs"]], meta.get("pad"))
@@ -1329,6 +1331,6 @@ class EnsembleOptimizer:
             + (f", trainer={self.trainer!r}" if self.trainer != "gradient" else "")
             + (f", collaboration={self.collaboration!r}" if self.collaboration != "none" else "")
             + (f", low_sticks={self.low_sticks!r}" if self.low_sticks != "local-gp" else "")
-            + (", coordinate_probes=True" if self.coordinate_probes else "")
+            + ("" if self.coordinate_probes else ", coordinate_probes=False")
             + ")"
         )

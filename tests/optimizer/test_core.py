@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import torch
 from scipy.stats import norm
 
 from surge.optimizer import EnsembleOptimizer, maximize, minimize
@@ -520,6 +522,29 @@ def test_probe_state_survives_save_load(tmp_path: Path) -> None:
     assert twin.coordinate_probes is True
     assert (twin.probe_share_, twin.probe_credit_) == (opt.probe_share_, opt.probe_credit_)
     for _ in range(8):
+        xa, xb = opt.ask(1), twin.ask(1)
+        np.testing.assert_array_equal(xa, xb)
+        opt.tell(xa, [problem(xa[0])])
+        twin.tell(xb, [problem(xb[0])])
+
+
+def test_a_save_file_from_before_the_probe_default_loads_without_probes(tmp_path: Path) -> None:
+    """Files written before 2026-12-04 carry no 'coordinate_probes': they ran without
+    probes, so they load with probes off (and continue as they would have)."""
+    problem = Hartmann3()
+    opt = EnsembleOptimizer(problem.bounds, n_networks=3, seed=4, coordinate_probes=False)
+    _drive(opt, problem, 30)
+    path = tmp_path / "state.pt"
+    opt.save(path)
+    blob = torch.load(path, weights_only=True)
+    meta = json.loads(blob["meta"])
+    del meta["params"]["coordinate_probes"]
+    blob["meta"] = json.dumps(meta)
+    torch.save(blob, path)
+    twin = EnsembleOptimizer.load(path)
+    assert twin.coordinate_probes is False
+    twin.sigma_local_ = opt.sigma_local_ = 1e-3  # where probes would start
+    for _ in range(10):
         xa, xb = opt.ask(1), twin.ask(1)
         np.testing.assert_array_equal(xa, xb)
         opt.tell(xa, [problem(xa[0])])

@@ -43,9 +43,10 @@ A run has two phases, and the split between them is *adaptive*, not a constant:
      turn, tried at once.
 
 Coordinate probes (``coordinate_probes=True``, the default since 2026-12-04): once the
-local trust region has converged, an adaptive share of its slots redraw one coordinate of the incumbent
-uniformly -- the move a full-dimensional trust region cannot make from a point that is
-optimal in every coordinate but one (separable, ridged functions such as Michalewicz).
+local trust region has converged, an adaptive share of its slots redraw one coordinate of
+the incumbent uniformly -- the move a full-dimensional trust region cannot make from a
+point that is optimal in every coordinate but one (separable, ridged functions such as
+Michalewicz).
 
 Adaptation by monitored success (the seed: "gradually increasing the number of steps and
 monitoring the success"):
@@ -171,9 +172,9 @@ _RESTART_RANDOM = 256
 # Climbs of low sticks (below the _ESTABLISHED_Q quantile): the choices, the GP's points.
 _LOW_STICKS = ("ensemble", "local-gp")
 # Coordinate probes (coordinate_probes=True, the default): once the incumbent's trust
-# region is below _PROBE_SIGMA, this share of the local slots redraws one coordinate of the incumbent;
-# x _PROBE_UP when a probe improves the incumbent, x _PROBE_DOWN otherwise (an equilibrium
-# success rate of about 11%), within the bounds.
+# region is below _PROBE_SIGMA, this share of the local slots redraws one coordinate of
+# the incumbent; x _PROBE_UP when a probe improves the incumbent, x _PROBE_DOWN otherwise
+# (an equilibrium success rate of about 11%), within the bounds.
 _PROBE_SIGMA = 0.01
 _PROBE_SHARE_INIT = 0.25
 _PROBE_UP = 1.5

@@ -56,7 +56,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -178,11 +178,13 @@ class _Optuna(_Method):
         }
         self.optuna = optuna
         self.names = [f"x{i}" for i in range(problem.dim)]
-        self.dists = {
+        self.dists: dict[str, optuna.distributions.BaseDistribution] = {
             n: optuna.distributions.FloatDistribution(lo, hi)
             for n, (lo, hi) in zip(self.names, problem.bounds, strict=True)
         }
-        direction = "maximize" if problem.maximize else "minimize"
+        direction: Literal["minimize", "maximize"] = (
+            "maximize" if problem.maximize else "minimize"
+        )
         self.study = optuna.create_study(direction=direction, sampler=samplers[kind]())
         self.trial: Any = None
 
@@ -261,7 +263,7 @@ class _BoTorch(_Method):
             bounds = t.stack([t.zeros(self.low.size), t.ones(self.low.size)]).double()
             cand, _ = optimize_acqf(acq, bounds=bounds, q=1, num_restarts=10, raw_samples=512)
             u = cand.detach().numpy()[0]
-        return self.low + np.clip(u, 0.0, 1.0) * (self.high - self.low)
+        return np.asarray(self.low + np.clip(u, 0.0, 1.0) * (self.high - self.low), dtype=float)
 
     def tell(self, x: np.ndarray, y: float) -> None:
         self.X.append((x - self.low) / (self.high - self.low))
@@ -279,7 +281,7 @@ class _BoTorch(_Method):
             with t.no_grad():
                 mean = self.model.posterior(t.tensor(np.array(self.X))).mean.numpy()[:, 0]
             i = int(np.argmax(mean[: len(self.X)])) if mean.size == len(self.X) else i
-        return self.low + self.X[i] * (self.high - self.low)
+        return np.asarray(self.low + self.X[i] * (self.high - self.low), dtype=float)
 
 
 def make_method(method: str, problem: Any, seed: int) -> _Method:
@@ -302,9 +304,9 @@ def make_method(method: str, problem: Any, seed: int) -> _Method:
 def cap(method: str, budget: int, args: argparse.Namespace) -> int:
     """The largest budget a method is run to (GP methods are capped)."""
     if method == "gp":
-        return min(budget, args.gp_cap)
+        return min(budget, int(args.gp_cap))
     if method == "botorch":
-        return min(budget, args.botorch_cap)
+        return min(budget, int(args.botorch_cap))
     return budget
 
 

@@ -127,7 +127,7 @@ class TestAskTell:
         import surge.optimizer._core as core
 
         seen: list[int] = []
-        real = core.local_gp_step
+        real = core.local_gp_step  # type: ignore[attr-defined]
 
         def spy(*args: object, **kwargs: object) -> object:
             seen.append(blas_threads())
@@ -135,7 +135,7 @@ class TestAskTell:
 
         monkeypatch.setattr(core, "local_gp_step", spy)
         def blas_threads() -> int:
-            return max(i["num_threads"] for i in threadpoolctl.threadpool_info()
+            return max(int(i["num_threads"]) for i in threadpoolctl.threadpool_info()
                        if i["user_api"] == "blas")
 
         with threadpoolctl.threadpool_limits(2, user_api="blas"):
@@ -449,7 +449,7 @@ class TestForget:
     def test_bad_shape_is_rejected(self) -> None:
         opt, _ = _main_phase_hartmann3()
         with pytest.raises(ValueError, match=r"shape \(m, n\)"):
-            opt.forget([0.5, 0.5, 0.5])
+            opt.forget([0.5, 0.5, 0.5])  # type: ignore[list-item]  # the wrong shape
 
 
 def _kinds_of_next_asks(

@@ -84,6 +84,19 @@ def test_trainer_and_collaboration_flags(tmp_path: Path) -> None:
     assert len(doc["history"]) == 30
 
 
+def test_coordinate_probes_flag(tmp_path: Path) -> None:
+    """Probes are on by default; --no-coordinate-probes turns them off, and the JSON
+    says which."""
+    docs = []
+    for extra in ([], ["--no-coordinate-probes"]):
+        out = tmp_path / f"r{len(extra)}.json"
+        code = optimize.run(_parse(["branin", "--budget", "20", "--networks", "2", "--quiet",
+                                    *extra, "--json", str(out)]))
+        assert code == 0
+        docs.append(json.loads(out.read_text()))
+    assert [d["coordinate_probes"] for d in docs] == [True, False]
+
+
 def test_unknown_trainer_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         _parse(["branin", "--trainer", "sgd"])

@@ -172,3 +172,14 @@ def test_maximize_passes_trainer_and_collaboration() -> None:
     assert res.optimizer.trainer == "nes"
     assert res.optimizer.stats().collaboration["forks"] >= 1
     assert res.n_evaluations == 20
+
+
+def test_maximize_passes_coordinate_probes() -> None:
+    from surge.optimizer import maximize, minimize
+
+    problem = make_problem("branin")
+    assert minimize(problem, problem.bounds, budget=14, n_networks=1,
+                    seed=1).optimizer.coordinate_probes is True
+    res = maximize(lambda x: -float(problem(x)), problem.bounds, budget=14, n_networks=1,
+                   seed=1, coordinate_probes=False)
+    assert res.optimizer.coordinate_probes is False

@@ -90,6 +90,10 @@ def add_parser(subparsers: Any) -> None:
                    help="how the networks learn: backpropagation or NES (gradient)")
     p.add_argument("--collaboration", choices=("none", "fork-merge"), default="none",
                    help="fork the best network, train it apart, merge it back (none)")
+    p.add_argument("--no-coordinate-probes", dest="coordinate_probes", action="store_false",
+                   help="never redraw single coordinates of the best point (probes are on "
+                        "by default: they find better optima on ridged functions, at some "
+                        "precision on smooth ones)")
     p.add_argument("--json", metavar="FILE", help="write the result and history ('-': stdout)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no table")
 
@@ -137,6 +141,7 @@ def _optimize(
     console: Console | None,
     trainer: str = "gradient",
     collaboration: str = "none",
+    coordinate_probes: bool = True,
 ) -> tuple[Any, float]:
     """Run the optimizer with an optional progress bar; return (result, wall seconds)."""
     from surge.optimizer import maximize, minimize
@@ -151,7 +156,8 @@ def _optimize(
     if console is None:
         result = run_fn(problem, problem.bounds, budget=budget, n_networks=networks, seed=seed,
                         noisy=problem.noise_std > 0, batch_size=batch_size,
-                        trainer=trainer, collaboration=collaboration)
+                        trainer=trainer, collaboration=collaboration,
+                        coordinate_probes=coordinate_probes)
         return result, time.perf_counter() - t0
     columns = [
         TextColumn(f"[bold]{problem.name}[/] k={networks}"),
@@ -173,7 +179,8 @@ def _optimize(
 
         result = run_fn(problem, problem.bounds, budget=budget, n_networks=networks, seed=seed,
                         noisy=problem.noise_std > 0, batch_size=batch_size, callback=callback,
-                        trainer=trainer, collaboration=collaboration)
+                        trainer=trainer, collaboration=collaboration,
+                        coordinate_probes=coordinate_probes)
     return result, time.perf_counter() - t0
 
 
@@ -200,6 +207,7 @@ def _summary(problem: SyntheticProblem, result: Any, wall_s: float, networks: in
         "trainer": result.optimizer.trainer,
         "collaboration": result.optimizer.collaboration,
         "collaboration_counts": result.optimizer.stats().collaboration,
+        "coordinate_probes": result.optimizer.coordinate_probes,
     }
 
 
@@ -210,6 +218,7 @@ def _table(summary: dict[str, Any]) -> Table:
     rows = [
         ("networks k", str(summary["networks"])),
         ("trainer / collaboration", f"{summary['trainer']} / {summary['collaboration']}"),
+        ("coordinate probes", "on" if summary["coordinate_probes"] else "off"),
         ("evaluations (failed)", f"{summary['budget']} ({summary['failed']})"),
         ("random pretraining points", str(summary["pretrain_size"])),
         ("best value", f"{summary['best_y']:.6g}"),
@@ -273,7 +282,8 @@ def run(args: argparse.Namespace) -> int:
     console = None if quiet else Console()
     result, wall_s = _optimize(problem, networks=args.networks, budget=args.budget,
                                seed=args.seed, batch_size=args.batch_size, console=console,
-                               trainer=args.trainer, collaboration=args.collaboration)
+                               trainer=args.trainer, collaboration=args.collaboration,
+                               coordinate_probes=args.coordinate_probes)
     summary = _summary(problem, result, wall_s, args.networks, args.seed)
     if console is not None:
         console.print(_table(summary))

@@ -125,10 +125,12 @@ def _run(
     optimizer: EnsembleOptimizer | None,
     trainer: str = "gradient",
     collaboration: str = "none",
+    coordinate_probes: bool = True,
 ) -> OptimizeResult:
     opt = optimizer or EnsembleOptimizer(
         bounds, n_networks=n_networks, seed=seed, integer=integer, maximize=maximize,
         noisy=noisy, trainer=trainer, collaboration=collaboration,
+        coordinate_probes=coordinate_probes,
     )
     _validate(f, budget, opt, batch_size)
     history: list[Evaluation] = []
@@ -204,6 +206,7 @@ def maximize(
     optimizer: EnsembleOptimizer | None = None,
     trainer: str = "gradient",
     collaboration: str = "none",
+    coordinate_probes: bool = True,
 ) -> OptimizeResult:
     """Maximize ``f`` over a box with an ensemble of neural networks.
 
@@ -220,11 +223,15 @@ def maximize(
         batch_size: points asked (and evaluated) per round.
         callback: called after every evaluation with it and the optimizer.
         optimizer: an existing (for example loaded) optimizer to continue; then
-            ``bounds``, ``n_networks``, ``seed``, ``integer``, ``noisy``, ``trainer``
-            and ``collaboration`` are ignored.
+            ``bounds``, ``n_networks``, ``seed``, ``integer``, ``noisy``, ``trainer``,
+            ``collaboration`` and ``coordinate_probes`` are ignored.
         trainer: ``"gradient"`` (backpropagation, default) or ``"nes"`` (evolution
             strategy); see :class:`EnsembleOptimizer`.
         collaboration: ``"none"`` (default) or ``"fork-merge"``.
+        coordinate_probes: redraw single coordinates of the best point once its trust
+            region has converged (default ``True``; ``False`` trades the search along
+            single axes for precision on smooth functions); see
+            :class:`EnsembleOptimizer`.
 
     Returns:
         The best point, its value, and the full history.
@@ -248,6 +255,7 @@ def maximize(
         optimizer=optimizer,
         trainer=trainer,
         collaboration=collaboration,
+        coordinate_probes=coordinate_probes,
     )
 
 
@@ -265,6 +273,7 @@ def minimize(
     optimizer: EnsembleOptimizer | None = None,
     trainer: str = "gradient",
     collaboration: str = "none",
+    coordinate_probes: bool = True,
 ) -> OptimizeResult:
     """Minimize ``f`` over a box; same arguments and result as :func:`maximize`."""
     return _run(
@@ -281,4 +290,5 @@ def minimize(
         optimizer=optimizer,
         trainer=trainer,
         collaboration=collaboration,
+        coordinate_probes=coordinate_probes,
     )

@@ -8,12 +8,20 @@ this folder on ``sys.path``).
 
 from __future__ import annotations
 
+import ast
 import copy
+import functools
+import hashlib
 import json
 import math
 import os
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+SOURCES = ("src/surge/optimizer", "src/surge/problems")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_cache(path: Path, empty: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -39,3 +47,46 @@ def fmt_regret(x: float, *, fixed_from: float = 0.01, zero: str = "0") -> str:
     if x == 0.0:
         return zero
     return f"{x:.3f}" if abs(x) >= fixed_from else f"{x:.1e}"
+
+
+@functools.cache
+def code_version(root: Path = ROOT) -> str:
+    """12 hex digits: a fingerprint of ``SOURCES`` (``*.py`` under ``root``), of their
+    syntax trees without docstrings, so that editing a comment or a docstring keeps it."""
+    digest = hashlib.sha256()
+    for folder in SOURCES:
+        for path in sorted((root / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                body = getattr(node, "body", None)
+                if (
+                    isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                    and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str)
+                ):
+                    body[0] = ast.Pass()
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(ast.dump(tree).encode())
+    return digest.hexdigest()[:12]
+
+
+def stamp(run: dict[str, Any]) -> dict[str, Any]:
+    """``run`` with ``"code"`` set to the current :func:`code_version`."""
+    run["code"] = code_version()
+    return run
+
+
+def warn_stale(runs: Iterable[dict[str, Any]], cache: Path) -> int:
+    """Warn (stderr) about cached runs stamped by another code version; return their
+    number. Runs without a stamp (made before stamping) are not counted."""
+    current = code_version()
+    stale = [r for r in runs if r.get("code") not in (None, current)]
+    if stale:
+        versions = sorted({str(r["code"]) for r in stale})
+        print(
+            f"warning: {len(stale)} runs in {cache} were made by other optimizer/problem "
+            f"code ({', '.join(versions)}; now {current}) and are reused as they are; "
+            "move the cache away (or delete those runs) to re-measure them",
+            file=sys.stderr, flush=True,
+        )
+    return len(stale)

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from _cache import fmt_regret, load_cache, save_cache
+from _cache import fmt_regret, load_cache, save_cache, stamp, warn_stale
 
 ROOT = Path(__file__).resolve().parent.parent
 QS = (1, 4, 8)
@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--qs must be positive integers")
     cache = Path(args.cache)
     data = load_cache(cache)
+    warn_stale(data["runs"].values(), cache)
     todo = [(p, q, s) for p in problems for q in qs for s in range(1, args.seeds + 1)
             if data["runs"].get(f"{p}|{q}|{s}", {}).get("evaluations", 0)
             < args.evaluations // q * q]
@@ -174,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             for n, fut in enumerate(as_completed(futures), 1):
                 p, q, s = futures[fut]
                 res = fut.result()
-                data["runs"][f"{p}|{q}|{s}"] = res
+                data["runs"][f"{p}|{q}|{s}"] = stamp(res)
                 save_cache(cache, data)
                 print(f"[{n}/{len(todo)} {time.perf_counter() - t0:.0f}s] {p} q={q} seed={s} "
                       f"regret={res['rounds'][-1][1]:.3g}", flush=True)

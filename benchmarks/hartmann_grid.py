@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from _cache import load_cache, save_cache
+from _cache import load_cache, save_cache, stamp, warn_stale
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGETS = (300, 800, 1300, 1800, 2300)
@@ -264,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     budgets = [b for b in BUDGETS if b <= args.budget]
     cache = Path(args.cache)
     data = load_cache(cache)
+    warn_stale(data["runs"].values(), cache)
     todo = [
         (k, s) for s in range(1, args.seeds + 1) for k in ks
         if f"{k},{s}" not in data["runs"] or data["runs"][f"{k},{s}"]["budget"] < args.budget
@@ -277,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             for n, fut in enumerate(as_completed(futures), 1):
                 k, s = futures[fut]
                 res = fut.result()
-                data["runs"][f"{k},{s}"] = res
+                data["runs"][f"{k},{s}"] = stamp(res)
                 save_cache(cache, data)
                 ds = " ".join(f"{b}:{res['curve'][str(b)][0]:.3g}" for b in budgets)
                 print(f"[{n}/{len(todo)} {time.perf_counter() - t0:.0f}s] k={k} seed={s} "

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from _cache import fmt_regret, load_cache, save_cache
+from _cache import fmt_regret, load_cache, save_cache, stamp, warn_stale
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS: dict[str, dict[str, str]] = {
@@ -231,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown configuration(s) {unknown}; allowed: {', '.join(CONFIGS)}")
     cache = Path(args.cache)
     data = load_cache(cache)
+    warn_stale(data["runs"].values(), cache)
     todo = []
     for spec in specs:
         _, _, budget = parse_problem(spec)
@@ -250,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
             for n, fut in enumerate(as_completed(futures), 1):
                 spec, config, seed, budget = futures[fut]
                 res = fut.result()
-                data["runs"][key(spec, config, seed)] = res
+                data["runs"][key(spec, config, seed)] = stamp(res)
                 save_cache(cache, data)
                 last = res["curve"][str(budget)]
                 print(f"[{n}/{len(todo)} {time.perf_counter() - t0:.0f}s] {label(spec)} "

@@ -60,7 +60,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from _cache import fmt_regret, load_cache, save_cache
+from _cache import fmt_regret, load_cache, save_cache, stamp, warn_stale
 from batch_study import at_round
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -737,6 +737,9 @@ def main(argv: list[str] | None = None) -> int:
     seeds = list(range(args.seeds))
     cache = Path(args.cache)
     data = load_cache(cache, {"runs": {}, "probes": {}})
+    # Only the ensemble's runs depend on surge's optimizer code.
+    warn_stale((r for r in data["runs"].values() if str(r["method"]).startswith("ensemble")),
+               cache)
 
     if not args.report_only:
         jobs: list[tuple[str, tuple[Any, ...]]] = []
@@ -771,7 +774,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"FAILED {kind} {a}: {exc!r}", file=sys.stderr, flush=True)
                     continue
                 if kind == "run":
-                    data["runs"][run_key(res["problem"], res["method"], res["seed"])] = res
+                    data["runs"][run_key(res["problem"], res["method"], res["seed"])] = stamp(res)
                     last = res["curve"][str(res["budget"])]
                     print(f"{res['problem']} {res['method']} seed {res['seed']}: "
                           f"regret {last[0]:.4g} ({res['wall_s']:.0f} s)", flush=True)

@@ -1,0 +1,54 @@
+"""The study caches' code stamps (benchmarks/_cache.py): a cached run made by other
+optimizer code is named, a docstring or comment edit is not a new version."""
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BENCH = Path(__file__).parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def cache_mod() -> Any:
+    sys.path.insert(0, str(BENCH))
+    try:
+        import _cache as module
+    finally:
+        sys.path.remove(str(BENCH))
+    return module
+
+
+def _tree(root: Path, body: str) -> Path:
+    folder = root / "src/surge/optimizer"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "core.py").write_text(body, encoding="utf-8")
+    (root / "src/surge/problems").mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def test_docstrings_and_comments_do_not_change_the_version(
+    cache_mod: Any, tmp_path: Path
+) -> None:
+    a = _tree(tmp_path / "a", '"""Module."""\n\ndef f(x):\n    """Doc."""\n    return x + 1\n')
+    b = _tree(tmp_path / "b", '"""Other words."""\n\ndef f(x):  # a comment\n'
+                               '    """Other doc."""\n    return x + 1\n')
+    c = _tree(tmp_path / "c", '"""Module."""\n\ndef f(x):\n    """Doc."""\n    return x + 2\n')
+    va, vb, vc = (cache_mod.code_version(r) for r in (a, b, c))
+    assert va == vb
+    assert va != vc
+    assert len(va) == 12
+
+
+def test_stale_runs_are_counted_and_named(
+    cache_mod: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = cache_mod.stamp({"seed": 1})
+    assert now["code"] == cache_mod.code_version()
+    runs = [now, {"seed": 2}, {"seed": 3, "code": "0123456789ab"}]
+    assert cache_mod.warn_stale(runs, tmp_path / "c.json") == 1
+    err = capsys.readouterr().err
+    assert "1 runs in" in err and "0123456789ab" in err
+    assert cache_mod.warn_stale(runs[:2], tmp_path / "c.json") == 0
+    assert capsys.readouterr().err == ""

@@ -138,16 +138,14 @@ class _Method:
 
 
 class _Ensemble(_Method):
-    def __init__(
-        self, problem: Any, seed: int, noisy: bool, *, exploration: float = 1.0,
-        low_sticks: str = "local-gp", coordinate_probes: bool = True,
-    ) -> None:
+    def __init__(self, problem: Any, seed: int, noisy: bool, **options: Any) -> None:
+        """k = 5, one thread; ``options`` go to the optimizer (variants), the rest are
+        the library's defaults, so the ``ensemble`` row follows them."""
         from surge.optimizer import EnsembleOptimizer
 
         self.opt = EnsembleOptimizer(
             problem.bounds, n_networks=5, seed=seed, maximize=problem.maximize, noisy=noisy,
-            threads=1, exploration=exploration, low_sticks=low_sticks,
-            coordinate_probes=coordinate_probes,
+            threads=1, **options,
         )
 
     def ask(self) -> np.ndarray:

@@ -1,23 +1,17 @@
 """The study caches' code stamps (benchmarks/_cache.py): a cached run made by other
 optimizer code is named, a docstring or comment edit is not a new version."""
 
-import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
-BENCH = Path(__file__).parents[1] / "benchmarks"
-
 
 @pytest.fixture(scope="module")
-def cache_mod() -> Any:
-    sys.path.insert(0, str(BENCH))
-    try:
-        import _cache as module
-    finally:
-        sys.path.remove(str(BENCH))
-    return module
+def cache_mod(benchmark_module: Callable[[str], ModuleType]) -> ModuleType:
+    return benchmark_module("_cache")
 
 
 def _tree(root: Path, body: str) -> Path:

@@ -5,23 +5,17 @@ on Branin with a tiny budget; the batch target is checked on a synthetic batch-s
 """
 
 import json
-import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
-BENCH = Path(__file__).parents[1] / "benchmarks"
-
 
 @pytest.fixture(scope="module")
-def versus() -> Any:
-    sys.path.insert(0, str(BENCH))
-    try:
-        import versus as module
-    finally:
-        sys.path.remove(str(BENCH))
-    return module
+def versus(benchmark_module: Callable[[str], ModuleType]) -> ModuleType:
+    return benchmark_module("versus")
 
 
 def test_a_small_study_runs_caches_and_reports(versus: Any, tmp_path: Path) -> None:

@@ -111,8 +111,8 @@ def run_simpy(n: int, sim_ns: int, seed: int) -> tuple[int, int]:
     for g in range(n):
         env.process(gateway(g))
     env.run(until=sim_ns)
-    scheduled = next(env._eid)  # type: ignore[attr-defined]
-    return scheduled - len(env._queue), done[0]  # type: ignore[attr-defined]
+    scheduled = next(env._eid)
+    return scheduled - len(env._queue), done[0]
 
 
 def run_heapq(n: int, sim_ns: int, seed: int) -> tuple[int, int]:

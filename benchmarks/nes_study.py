@@ -36,14 +36,23 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
 from _cache import fmt_regret, load_cache, save_cache, stamp, warn_stale
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIGS: dict[str, dict[str, str]] = {
+
+
+class Config(TypedDict, total=False):
+    """The EnsembleOptimizer options that make a configuration (the rest are defaults)."""
+
+    trainer: str
+    collaboration: str
+
+
+CONFIGS: dict[str, Config] = {
     "gradient": {},
     "gradient+fm": {"collaboration": "fork-merge"},
     "nes": {"trainer": "nes"},

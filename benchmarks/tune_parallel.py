@@ -63,7 +63,7 @@ def main() -> None:
     try:
         from distributed import Client
 
-        with Client(address, timeout="30s") as client:
+        with Client(address, timeout="30s") as client:  # type: ignore[no-untyped-call]
             client.wait_for_workers(2, timeout=60)
         rows.append(_run("Dask, 2 workers on 127.0.0.1", 2, scheduler=address))
     finally:

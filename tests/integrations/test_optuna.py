@@ -6,12 +6,14 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import optuna
 import pytest
 
 from surge.integrations.optuna import EnsembleSampler
+from surge.optimizer import EnsembleOptimizer
 from surge.problems import make_problem
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -27,7 +29,7 @@ def _regret(problem_name: str, sampler: optuna.samplers.BaseSampler, seed: int) 
         x = [trial.suggest_float(f"x{i}", lo, hi) for i, (lo, hi) in enumerate(problem.bounds)]
         return problem(np.array(x))
 
-    direction = "maximize" if problem.maximize else "minimize"
+    direction: Literal["maximize", "minimize"] = "maximize" if problem.maximize else "minimize"
     study = optuna.create_study(direction=direction, sampler=sampler)
     study.optimize(objective, n_trials=BUDGET)
     return problem.regret(study.best_value)
@@ -59,7 +61,7 @@ class TestSearchSpace:
             assert isinstance(m, int) and 1 <= m <= 1000
             assert isinstance(lr, float) and 1e-5 <= lr <= 1e-1
             assert r in (0.0, 0.25, 0.5, 0.75, 1.0)
-            return (np.log10(lr) + 3.0) ** 2 + (n - 5) ** 2 + r + np.log(m) + (kind == "b")
+            return float((np.log10(lr) + 3.0) ** 2 + (n - 5) ** 2 + r + np.log(m) + (kind == "b"))
 
         study = optuna.create_study(sampler=EnsembleSampler(n_networks=2, seed=0))
         study.optimize(objective, n_trials=25)
@@ -118,10 +120,10 @@ class TestThreads:
 
         built = []
 
-        class Counting(module.EnsembleOptimizer):
-            def __init__(self, *args: object, **kwargs: object) -> None:
+        class Counting(EnsembleOptimizer):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
                 built.append(1)
-                super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+                super().__init__(*args, **kwargs)
 
         monkeypatch.setattr(module, "EnsembleOptimizer", Counting)
         sampler = EnsembleSampler(n_networks=2, seed=0)
@@ -289,7 +291,12 @@ def test_proposals_not_used_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> No
     optimizer = sampler._state.optimizer
     forgotten: list[np.ndarray] = []
     forget = optimizer.forget
-    monkeypatch.setattr(optimizer, "forget", lambda xs: (forgotten.append(xs), forget(xs)))
+
+    def forget_and_record(xs: np.ndarray) -> None:
+        forgotten.append(xs)
+        forget(xs)
+
+    monkeypatch.setattr(optimizer, "forget", forget_and_record)
     rival = study.ask()  # another worker's running trial, reserved at 0.9
     storage.set_trial_system_attr(rival._trial_id, "surge:point", [0.9])
     x = study.ask().suggest_float("x", 0.0, 1.0)

@@ -65,7 +65,9 @@ class TestInvariants:
 class TestDeterminism:
     @staticmethod
     def _doc(seed: int) -> dict[str, object]:
-        doc = json.loads(run_model("3", gateways=3, servers=4, time="200us", seed=seed).to_json())
+        doc: dict[str, object] = json.loads(
+            run_model("3", gateways=3, servers=4, time="200us", seed=seed).to_json()
+        )
         doc.pop("wall_s")
         doc.pop("cpu_s")
         return doc

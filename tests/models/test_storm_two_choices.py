@@ -22,7 +22,7 @@ class ScriptedRandom(random.Random):
         super().__init__(0)
         self.script = list(values)
 
-    def randrange(self, *args: Any, **kwargs: Any) -> int:  # type: ignore[override]
+    def randrange(self, *args: Any, **kwargs: Any) -> int:
         return self.script.pop(0)
 
 

@@ -34,6 +34,13 @@ def _run(params: dict[str, Any], *, servers: int = 2, time: str = "300ms",
     return run_model("c", gateways=1, servers=servers, time=time, params=params, trace=trace)
 
 
+def _samples(result: RunResult, metric: str) -> list[Any]:
+    """A distribution's raw samples, as a list."""
+    samples = result[metric].samples
+    assert samples is not None
+    return list(samples)
+
+
 def _cycles(params: dict[str, Any], **kw: Any) -> list[dict[str, int]]:
     """The ssd-run-cycle trace lines: RP during the cycle, its quotas, usage at its end."""
     buf = io.StringIO()
@@ -54,26 +61,26 @@ class TestTiming:
         """Request, chunk at 100 Gbit/s, disk write, ack: 798,217 ns (SSD), 5,639,487 (HDD)."""
         r = _run({"writes": 2}, time="10ms")
         assert _write_latency(T_CTL, T_CHUNK, D_SSD) == 798_217
-        assert list(r["ssd_write_latency"].samples) == [798_217]
-        assert list(r["hdd_write_latency"].samples) == [5_639_487]
+        assert _samples(r, "ssd_write_latency") == [798_217]
+        assert _samples(r, "hdd_write_latency") == [5_639_487]
         assert r["chunk"].total == 2
 
     def test_go_timing_reproduces_the_reference_latencies(self) -> None:
         """With SURGE's stale durations: 1.562 ms per SSD write and 6.40 ms per HDD write,
         the Go reference run's numbers (847 us link + 714 us SSD; + 5.56 ms HDD)."""
         r = _run({"writes": 2, "go_timing": True}, time="10ms")
-        assert list(r["ssd_write_latency"].samples) == [
+        assert _samples(r, "ssd_write_latency") == [
             _write_latency(GO_T_CTL, GO_T_CHUNK, D_SSD)] == [1_562_133]
-        assert list(r["hdd_write_latency"].samples) == [
+        assert _samples(r, "hdd_write_latency") == [
             _write_latency(GO_T_CTL, GO_T_CHUNK, D_HDD)] == [6_403_403]
 
     def test_durations_follow_the_models_own_link(self) -> None:
         """Fixed: halving the link doubles T_chunk; under go_timing it stays stale."""
         fixed = _run({"writes": 1, "link_bits_per_s": "50Gbps"}, time="5ms")
-        assert list(fixed["ssd_write_latency"].samples) == [
+        assert _samples(fixed, "ssd_write_latency") == [
             _write_latency(16, 2 * T_CHUNK, D_SSD)]
         stale = _run({"writes": 1, "link_bits_per_s": "50Gbps", "go_timing": True}, time="5ms")
-        assert list(stale["ssd_write_latency"].samples) == [1_562_133]
+        assert _samples(stale, "ssd_write_latency") == [1_562_133]
 
     def test_go_timing_with_surges_default_chunksize(self) -> None:
         """The Go run with -chunksize 128 (ttr 1 ms): T_chunk 105,916 ns from 128 KiB, so one

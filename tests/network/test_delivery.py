@@ -51,10 +51,12 @@ class TestJitteredLink:
         """The extra delay is after the wire: back-to-back sends still serialize FIFO."""
         sim = Simulation()
         nic = _nic(sim, TRIP)
+        link = nic.link
+        assert isinstance(link, Link)
         nic.send(9000, lambda _: None)
-        assert nic.link.busy_until_ns == 7272
+        assert link.busy_until_ns == 7272
         nic.send(9000, lambda _: None)
-        assert nic.link.busy_until_ns == 2 * 7272
+        assert link.busy_until_ns == 2 * 7272
 
     def test_rejects_negative_jitter(self) -> None:
         """A negative jitter bound raises ValueError naming it."""

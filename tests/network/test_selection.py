@@ -25,7 +25,7 @@ class ScriptedRandom(random.Random):
         self.script = list(values)
         self.calls = 0
 
-    def randrange(self, *args: Any, **kwargs: Any) -> int:  # type: ignore[override]
+    def randrange(self, *args: Any, **kwargs: Any) -> int:
         self.calls += 1
         return self.script.pop(0)
 

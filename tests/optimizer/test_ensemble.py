@@ -33,7 +33,7 @@ def _train(model: BatchedEnsemble, steps: int, seed: int = 0) -> float:
         for p in trainer.params():
             p.grad = None
         loss = ((model(x) - y) ** 2).mean(dim=1).sum()
-        loss.backward()  # type: ignore[no-untyped-call]
+        loss.backward()
         trainer.step()
     return float(loss.detach()) / model.size
 

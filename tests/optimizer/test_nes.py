@@ -12,6 +12,7 @@ from surge.optimizer import EnsembleOptimizer
 from surge.optimizer.collaboration import ForkMerge, merge_rows
 from surge.optimizer.ensemble import BatchedEnsemble, sample_member_specs
 from surge.optimizer.nes import NesTrainer, loss_of
+from surge.optimizer.trainers import Trainer
 from surge.problems import make_problem
 
 
@@ -90,7 +91,7 @@ def test_merge_weights_by_fitness() -> None:
 def test_fork_merge_of_an_untrained_fork_leaves_the_parent_unchanged() -> None:
     xt, yt = _data(40)
     model = BatchedEnsemble(6, sample_member_specs(3, np.random.default_rng(2)))
-    trainer = NesTrainer(model, seed=1)
+    trainer: Trainer = NesTrainer(model, seed=1)
     collab = ForkMerge("nes", period=4, min_points=8)
     error = np.array([0.5, 0.2, 0.9])
     rng = np.random.default_rng(0)

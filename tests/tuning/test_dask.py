@@ -41,7 +41,7 @@ def cluster() -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workers = [_worker(address), _worker(address)]
     try:
-        with Client(address, timeout="30s") as client:
+        with Client(address, timeout="30s") as client:  # type: ignore[no-untyped-call]
             client.wait_for_workers(2, timeout=60)
         yield address, workers
     finally:

@@ -16,7 +16,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +86,24 @@ def warn_stale(runs: Iterable[dict[str, Any]], cache: Path) -> int:
         print(
             f"warning: {len(stale)} runs in {cache} were made by other optimizer/problem "
             f"code ({', '.join(versions)}; now {current}) and are reused as they are; "
-            "move the cache away (or delete those runs) to re-measure them",
+            "pass --rerun-stale to re-measure them",
             file=sys.stderr, flush=True,
         )
     return len(stale)
+
+
+def drop_stale(
+    runs: dict[str, dict[str, Any]],
+    select: Callable[[dict[str, Any]], bool] = lambda run: True,
+) -> list[str]:
+    """Remove from ``runs`` (in place) the selected runs stamped by another code version,
+    so that the study measures them again; return their keys. Runs without a stamp (made
+    before stamping) are kept: nothing says which code made them."""
+    current = code_version()
+    stale = [
+        key for key, run in runs.items()
+        if select(run) and run.get("code") not in (None, current)
+    ]
+    for key in stale:
+        del runs[key]
+    return stale

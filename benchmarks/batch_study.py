@@ -12,7 +12,8 @@ every round.
 The issue's target: with q = 8, the regret after 40 rounds (320 evaluations) is at least
 as good as sequential q = 1 after 300 evaluations (medians over the seeds).
 
-Results are cached per run (``--cache``); ``--report-only`` redraws. Outputs:
+Results are cached per run (``--cache``); ``--report-only`` redraws; ``--rerun-stale``
+re-measures cached runs made by other optimizer code. Outputs:
 ``docs/optimize/batch.md`` and ``docs/optimize/batch_<problem>.png``.
 
 Examples::
@@ -32,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from _cache import fmt_regret, load_cache, save_cache, stamp, warn_stale
+from _cache import drop_stale, fmt_regret, load_cache, save_cache, stamp, warn_stale
 
 ROOT = Path(__file__).resolve().parent.parent
 QS = (1, 4, 8)
@@ -155,13 +156,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", default=str(ROOT / "benchmarks/results/batch_study.json"))
     parser.add_argument("--out-dir", default=str(ROOT / "docs/optimize"))
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument(
+        "--rerun-stale", action="store_true",
+        help="re-measure cached runs made by other optimizer/problem code (see _cache.py)",
+    )
     args = parser.parse_args(argv)
+    if args.rerun_stale and args.report_only:
+        parser.error("--rerun-stale measures runs again; it cannot go with --report-only")
     problems = [p for p in args.problems.split(",") if p]
     qs = [int(v) for v in args.qs.split(",")]
     if any(q < 1 for q in qs):
         parser.error("--qs must be positive integers")
     cache = Path(args.cache)
     data = load_cache(cache)
+    if args.rerun_stale:
+        print(f"{len(drop_stale(data['runs']))} stale runs to re-measure", flush=True)
     warn_stale(data["runs"].values(), cache)
     todo = [(p, q, s) for p in problems for q in qs for s in range(1, args.seeds + 1)
             if data["runs"].get(f"{p}|{q}|{s}", {}).get("evaluations", 0)

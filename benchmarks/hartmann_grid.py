@@ -10,7 +10,8 @@ function is noise-free); d is its Euclidean distance to the optimizer, the regre
 3.32237 minus its value (raw units; gorann's normalised regret is this divided by 3.33).
 
 Results are cached per (k, seed) in a JSON file (``--cache``), so an interrupted grid
-resumes where it stopped; ``--report-only`` redraws tables and charts from the cache.
+resumes where it stopped; ``--report-only`` redraws tables and charts from the cache;
+``--rerun-stale`` re-measures cached runs made by other optimizer code.
 Outputs: a markdown table beside gorann's Table A (``--out-md``), a 3-D chart (median
 distance vs evaluations vs k) and a heat-map under ``docs/optimize/``.
 
@@ -33,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from _cache import load_cache, save_cache, stamp, warn_stale
+from _cache import drop_stale, load_cache, save_cache, stamp, warn_stale
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGETS = (300, 800, 1300, 1800, 2300)
@@ -258,12 +259,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", default=str(ROOT / "docs/optimize"))
     parser.add_argument("--out-md", default=str(ROOT / "docs/optimize/hartmann_grid.md"))
     parser.add_argument("--report-only", action="store_true", help="no new runs")
+    parser.add_argument(
+        "--rerun-stale", action="store_true",
+        help="re-measure cached runs made by other optimizer/problem code (see _cache.py)",
+    )
     parser.add_argument("--no-plots", action="store_true")
     args = parser.parse_args(argv)
+    if args.rerun_stale and args.report_only:
+        parser.error("--rerun-stale measures runs again; it cannot go with --report-only")
     ks = [int(v) for v in args.ks.split(",")]
     budgets = [b for b in BUDGETS if b <= args.budget]
     cache = Path(args.cache)
     data = load_cache(cache)
+    if args.rerun_stale:
+        print(f"{len(drop_stale(data['runs']))} stale runs to re-measure", flush=True)
     warn_stale(data["runs"].values(), cache)
     todo = [
         (k, s) for s in range(1, args.seeds + 1) for k in ks

@@ -18,7 +18,8 @@ the run (optimizer plus the cheap synthetic function), per evaluation.
 Problems are ``name[:dim][@budget]`` (for example ``ackley:5@300``): a problem's own
 budget caps its runs (the 2,300-evaluation NES runs take minutes each on one core).
 Results are cached per run in ``--cache`` (interrupted studies resume; a run is redone
-only when a larger budget is asked); ``--report-only`` redraws from the cache. The table
+only when a larger budget is asked, or with ``--rerun-stale`` when it was made by other
+optimizer code); ``--report-only`` redraws from the cache. The table
 is written between the markers ``<!-- nes-study:begin -->`` / ``<!-- nes-study:end -->``
 of ``--out-md`` (``docs/optimize/nes.md``), the curves to ``docs/optimize/nes_*.png``.
 
@@ -40,7 +41,7 @@ from typing import Any, TypedDict
 
 import numpy as np
 
-from _cache import fmt_regret, load_cache, save_cache, stamp, warn_stale
+from _cache import drop_stale, fmt_regret, load_cache, save_cache, stamp, warn_stale
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -232,7 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-md", default=str(ROOT / "docs/optimize/nes.md"))
     parser.add_argument("--out-png", default=str(ROOT / "docs/optimize/nes_regret.png"))
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument(
+        "--rerun-stale", action="store_true",
+        help="re-measure cached runs made by other optimizer/problem code (see _cache.py)",
+    )
     args = parser.parse_args(argv)
+    if args.rerun_stale and args.report_only:
+        parser.error("--rerun-stale measures runs again; it cannot go with --report-only")
     specs = [s for s in args.problems.split(",") if s]
     configs = [c for c in args.configs.split(",") if c]
     unknown = [c for c in configs if c not in CONFIGS]
@@ -240,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown configuration(s) {unknown}; allowed: {', '.join(CONFIGS)}")
     cache = Path(args.cache)
     data = load_cache(cache)
+    if args.rerun_stale:
+        print(f"{len(drop_stale(data['runs']))} stale runs to re-measure", flush=True)
     warn_stale(data["runs"].values(), cache)
     todo = []
     for spec in specs:

@@ -30,7 +30,9 @@ Problems are names of ``surge.problems`` with an optional dimension and noise:
 ``hartmann6``, ``hartmann6@0.1`` (noise sd 0.1), ``ackley:5`` (5-D).
 
 Results are cached per run in ``--cache`` (JSON), so an interrupted study resumes where it
-stopped; ``--report-only`` redraws the tables and plots from the cache. Outputs:
+stopped; ``--report-only`` redraws the tables and plots from the cache, and
+``--rerun-stale`` re-measures the ensemble's cached runs made by other optimizer code
+(each run is stamped with a fingerprint of that code). Outputs:
 ``docs/optimize/versus.md`` and ``docs/optimize/versus_<problem>.png``.
 
 Peers are a benchmark-only extra: ``pip install 'surge[versus]'`` (BoTorch separately, if
@@ -60,7 +62,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from _cache import fmt_regret, load_cache, save_cache, stamp, warn_stale
+from _cache import drop_stale, fmt_regret, load_cache, save_cache, stamp, warn_stale
 from batch_study import at_round
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -698,7 +700,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-md", default=str(ROOT / "docs/optimize/versus.md"))
     parser.add_argument("--out-dir", default=str(ROOT / "docs/optimize"))
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument(
+        "--rerun-stale", action="store_true",
+        help="re-measure cached runs made by other optimizer/problem code (see _cache.py)",
+    )
     args = parser.parse_args(argv)
+    if args.rerun_stale and args.report_only:
+        parser.error("--rerun-stale measures runs again; it cannot go with --report-only")
 
     specs = [s for s in args.problems.split(",") if s]
     methods = [m for m in args.methods.split(",") if m]
@@ -736,8 +744,13 @@ def main(argv: list[str] | None = None) -> int:
     cache = Path(args.cache)
     data = load_cache(cache, {"runs": {}, "probes": {}})
     # Only the ensemble's runs depend on surge's optimizer code.
-    warn_stale((r for r in data["runs"].values() if str(r["method"]).startswith("ensemble")),
-               cache)
+    def ours(run: dict[str, Any]) -> bool:
+        return str(run["method"]).startswith("ensemble")
+
+    if args.rerun_stale:
+        dropped = drop_stale(data["runs"], ours)
+        print(f"{len(dropped)} stale runs to re-measure", flush=True)
+    warn_stale((r for r in data["runs"].values() if ours(r)), cache)
 
     if not args.report_only:
         jobs: list[tuple[str, tuple[Any, ...]]] = []

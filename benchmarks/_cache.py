@@ -8,6 +8,7 @@ this folder on ``sys.path``).
 
 from __future__ import annotations
 
+import argparse
 import ast
 import copy
 import functools
@@ -76,11 +77,16 @@ def stamp(run: dict[str, Any]) -> dict[str, Any]:
     return run
 
 
+def _stale(run: dict[str, Any], current: str) -> bool:
+    """Stamped by another code version (an unstamped run predates the stamps: not stale)."""
+    return run.get("code") not in (None, current)
+
+
 def warn_stale(runs: Iterable[dict[str, Any]], cache: Path) -> int:
     """Warn (stderr) about cached runs stamped by another code version; return their
     number. Runs without a stamp (made before stamping) are not counted."""
     current = code_version()
-    stale = [r for r in runs if r.get("code") not in (None, current)]
+    stale = [r for r in runs if _stale(r, current)]
     if stale:
         versions = sorted({str(r["code"]) for r in stale})
         print(
@@ -100,10 +106,31 @@ def drop_stale(
     so that the study measures them again; return their keys. Runs without a stamp (made
     before stamping) are kept: nothing says which code made them."""
     current = code_version()
-    stale = [
-        key for key, run in runs.items()
-        if select(run) and run.get("code") not in (None, current)
-    ]
+    stale = [key for key, run in runs.items() if select(run) and _stale(run, current)]
     for key in stale:
         del runs[key]
     return stale
+
+
+def add_cache_modes(parser: argparse.ArgumentParser) -> None:
+    """The studies' two cache modes, mutually exclusive: ``--report-only`` (redraw the
+    report from the cache, no new runs) and ``--rerun-stale``."""
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--report-only", action="store_true",
+                       help="no new runs: redraw the report from the cache")
+    modes.add_argument("--rerun-stale", action="store_true",
+                       help="re-measure cached runs made by other optimizer/problem code")
+
+
+def check_stale(
+    runs: dict[str, dict[str, Any]],
+    cache: Path,
+    *,
+    rerun: bool,
+    select: Callable[[dict[str, Any]], bool] = lambda run: True,
+) -> None:
+    """On loading a cache: with ``rerun``, drop the selected stale runs (the study then
+    measures them again); otherwise warn about them."""
+    if rerun:
+        print(f"{len(drop_stale(runs, select))} stale runs to re-measure", flush=True)
+    warn_stale((r for r in runs.values() if select(r)), cache)

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from _cache import drop_stale, fmt_regret, load_cache, save_cache, stamp, warn_stale
+from _cache import add_cache_modes, check_stale, fmt_regret, load_cache, save_cache, stamp
 
 ROOT = Path(__file__).resolve().parent.parent
 QS = (1, 4, 8)
@@ -155,23 +155,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cache", default=str(ROOT / "benchmarks/results/batch_study.json"))
     parser.add_argument("--out-dir", default=str(ROOT / "docs/optimize"))
-    parser.add_argument("--report-only", action="store_true")
-    parser.add_argument(
-        "--rerun-stale", action="store_true",
-        help="re-measure cached runs made by other optimizer/problem code (see _cache.py)",
-    )
+    add_cache_modes(parser)
     args = parser.parse_args(argv)
-    if args.rerun_stale and args.report_only:
-        parser.error("--rerun-stale measures runs again; it cannot go with --report-only")
     problems = [p for p in args.problems.split(",") if p]
     qs = [int(v) for v in args.qs.split(",")]
     if any(q < 1 for q in qs):
         parser.error("--qs must be positive integers")
     cache = Path(args.cache)
     data = load_cache(cache)
-    if args.rerun_stale:
-        print(f"{len(drop_stale(data['runs']))} stale runs to re-measure", flush=True)
-    warn_stale(data["runs"].values(), cache)
+    check_stale(data["runs"], cache, rerun=args.rerun_stale)
     todo = [(p, q, s) for p in problems for q in qs for s in range(1, args.seeds + 1)
             if data["runs"].get(f"{p}|{q}|{s}", {}).get("evaluations", 0)
             < args.evaluations // q * q]

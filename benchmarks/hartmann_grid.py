@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from _cache import drop_stale, load_cache, save_cache, stamp, warn_stale
+from _cache import add_cache_modes, check_stale, load_cache, save_cache, stamp
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGETS = (300, 800, 1300, 1800, 2300)
@@ -258,22 +258,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", default=str(ROOT / "benchmarks/results/hartmann_grid.json"))
     parser.add_argument("--out-dir", default=str(ROOT / "docs/optimize"))
     parser.add_argument("--out-md", default=str(ROOT / "docs/optimize/hartmann_grid.md"))
-    parser.add_argument("--report-only", action="store_true", help="no new runs")
-    parser.add_argument(
-        "--rerun-stale", action="store_true",
-        help="re-measure cached runs made by other optimizer/problem code (see _cache.py)",
-    )
+    add_cache_modes(parser)
     parser.add_argument("--no-plots", action="store_true")
     args = parser.parse_args(argv)
-    if args.rerun_stale and args.report_only:
-        parser.error("--rerun-stale measures runs again; it cannot go with --report-only")
     ks = [int(v) for v in args.ks.split(",")]
     budgets = [b for b in BUDGETS if b <= args.budget]
     cache = Path(args.cache)
     data = load_cache(cache)
-    if args.rerun_stale:
-        print(f"{len(drop_stale(data['runs']))} stale runs to re-measure", flush=True)
-    warn_stale(data["runs"].values(), cache)
+    check_stale(data["runs"], cache, rerun=args.rerun_stale)
     todo = [
         (k, s) for s in range(1, args.seeds + 1) for k in ks
         if f"{k},{s}" not in data["runs"] or data["runs"][f"{k},{s}"]["budget"] < args.budget

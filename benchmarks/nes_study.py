@@ -41,7 +41,7 @@ from typing import Any, TypedDict
 
 import numpy as np
 
-from _cache import drop_stale, fmt_regret, load_cache, save_cache, stamp, warn_stale
+from _cache import add_cache_modes, check_stale, fmt_regret, load_cache, save_cache, stamp
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -232,14 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", default=str(ROOT / "benchmarks/results/nes_study.json"))
     parser.add_argument("--out-md", default=str(ROOT / "docs/optimize/nes.md"))
     parser.add_argument("--out-png", default=str(ROOT / "docs/optimize/nes_regret.png"))
-    parser.add_argument("--report-only", action="store_true")
-    parser.add_argument(
-        "--rerun-stale", action="store_true",
-        help="re-measure cached runs made by other optimizer/problem code (see _cache.py)",
-    )
+    add_cache_modes(parser)
     args = parser.parse_args(argv)
-    if args.rerun_stale and args.report_only:
-        parser.error("--rerun-stale measures runs again; it cannot go with --report-only")
     specs = [s for s in args.problems.split(",") if s]
     configs = [c for c in args.configs.split(",") if c]
     unknown = [c for c in configs if c not in CONFIGS]
@@ -247,9 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown configuration(s) {unknown}; allowed: {', '.join(CONFIGS)}")
     cache = Path(args.cache)
     data = load_cache(cache)
-    if args.rerun_stale:
-        print(f"{len(drop_stale(data['runs']))} stale runs to re-measure", flush=True)
-    warn_stale(data["runs"].values(), cache)
+    check_stale(data["runs"], cache, rerun=args.rerun_stale)
     todo = []
     for spec in specs:
         _, _, budget = parse_problem(spec)

@@ -62,7 +62,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from _cache import drop_stale, fmt_regret, load_cache, save_cache, stamp, warn_stale
+from _cache import add_cache_modes, check_stale, fmt_regret, load_cache, save_cache, stamp
 from batch_study import at_round
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -699,14 +699,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", default=str(ROOT / "benchmarks/results/versus.json"))
     parser.add_argument("--out-md", default=str(ROOT / "docs/optimize/versus.md"))
     parser.add_argument("--out-dir", default=str(ROOT / "docs/optimize"))
-    parser.add_argument("--report-only", action="store_true")
-    parser.add_argument(
-        "--rerun-stale", action="store_true",
-        help="re-measure cached runs made by other optimizer/problem code (see _cache.py)",
-    )
+    add_cache_modes(parser)
     args = parser.parse_args(argv)
-    if args.rerun_stale and args.report_only:
-        parser.error("--rerun-stale measures runs again; it cannot go with --report-only")
 
     specs = [s for s in args.problems.split(",") if s]
     methods = [m for m in args.methods.split(",") if m]
@@ -744,13 +738,8 @@ def main(argv: list[str] | None = None) -> int:
     cache = Path(args.cache)
     data = load_cache(cache, {"runs": {}, "probes": {}})
     # Only the ensemble's runs depend on surge's optimizer code.
-    def ours(run: dict[str, Any]) -> bool:
-        return str(run["method"]).startswith("ensemble")
-
-    if args.rerun_stale:
-        dropped = drop_stale(data["runs"], ours)
-        print(f"{len(dropped)} stale runs to re-measure", flush=True)
-    warn_stale((r for r in data["runs"].values() if ours(r)), cache)
+    check_stale(data["runs"], cache, rerun=args.rerun_stale,
+                select=lambda run: str(run["method"]).startswith("ensemble"))
 
     if not args.report_only:
         jobs: list[tuple[str, tuple[Any, ...]]] = []
